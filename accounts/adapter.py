@@ -1,0 +1,14 @@
+from allauth.account.adapter import DefaultAccountAdapter
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Store exactly the sign-up fields the form showed and the member filled in."""
+
+    def save_user(self, request, user, form, commit=True):
+        data = form.cleaned_data
+        user.patronymic = data.get("patronymic") or ""
+        user.username = data.get("username") or None
+        user.phone = data.get("phone") or ""
+        user.date_of_birth = data.get("date_of_birth")
+        user.preferred_language = data.get("preferred_language") or ""
+        return super().save_user(request, user, form, commit=commit)

@@ -1,0 +1,105 @@
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from accounts.validators import validate_date_of_birth
+
+User = get_user_model()
+
+username_validator = RegexValidator(
+    r"^[A-Za-z0-9_.-]{3,40}$",
+    _("Use 3 to 40 letters, digits, dots, dashes or underscores."),
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ProfileFieldsMixin(forms.Form):
+    """Fields shared by sign-up and profile editing, validated the same way."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    patronymic = forms.CharField(
+        label=_("Patronymic"),
+        max_length=150,
+        required=False,
+        help_text=_("Optional."),
+    )
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=40,
+        required=False,
+        validators=[username_validator],
+        help_text=_("Optional public name; you always sign in with your email."),
+    )
+    phone = PhoneNumberField(
+        label=_("Phone number"),
+        required=False,
+        help_text=_("Optional. International format, for example +7 701 234 5678."),
+    )
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        widget=DateInput(format="%Y-%m-%d"),
+        validators=[validate_date_of_birth],
+    )
+    preferred_language = forms.ChoiceField(
+        label=_("Language"), choices=settings.LANGUAGES, required=False
+    )
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username") or None
+        if username:
+            others = User.objects.filter(username__iexact=username)
+            instance = getattr(self, "instance", None)
+            if instance is not None and instance.pk:
+                others = others.exclude(pk=instance.pk)
+            if others.exists():
+                raise forms.ValidationError(_("This username is already taken."), code="taken")
+        return username
+
+
+class SignupForm(ProfileFieldsMixin, AllauthSignupForm):
+    """allauth's sign-up form plus the profile fields the member sees, nothing more."""
+
+    field_order = [
+        "email",
+        "first_name",
+        "last_name",
+        "patronymic",
+        "date_of_birth",
+        "phone",
+        "username",
+        "preferred_language",
+        "password1",
+        "password2",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = (get_language() or settings.LANGUAGE_CODE).lower()
+        codes = [code for code, _name in settings.LANGUAGES]
+        self.fields["preferred_language"].initial = current if current in codes else "en"
+        self.order_fields(self.field_order)
+
+
+class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
+    """What a member may correct about themselves in place."""
+
+    class Meta:
+        model = User
+        fields = [
+            "first_name",
+            "last_name",
+            "patronymic",
+            "date_of_birth",
+            "phone",
+            "username",
+            "preferred_language",
+        ]

@@ -1,0 +1,67 @@
+"""Outgoing email goes through a database outbox and a Celery task.
+
+``TaskEmailBackend`` is Django's ``EMAIL_BACKEND``: it stores each message as an
+``OutboundEmail`` row and enqueues its delivery once the surrounding transaction commits,
+so no request waits on an SMTP server and a message about a change that rolled back is
+never sent. The worker delivers with ``EMAIL_DELIVERY_BACKEND`` and deletes the row; a
+sweeper re-enqueues rows whose task message was lost.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+
+
+def serialize_message(message: EmailMessage) -> dict:
+    """Return a JSON-safe dict from which :func:`deserialize_message` rebuilds ``message``."""
+    return {
+        "subject": str(message.subject),
+        "body": str(message.body),
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "cc": list(message.cc),
+        "bcc": list(message.bcc),
+        "reply_to": list(message.reply_to),
+        "headers": {k: str(v) for k, v in message.extra_headers.items()},
+        "alternatives": [
+            [str(content), mimetype] for content, mimetype in getattr(message, "alternatives", [])
+        ],
+    }
+
+
+def deserialize_message(data: dict) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=data["subject"],
+        body=data["body"],
+        from_email=data["from_email"],
+        to=data["to"],
+        cc=data["cc"],
+        bcc=data["bcc"],
+        reply_to=data["reply_to"],
+        headers=data["headers"],
+    )
+    for content, mimetype in data["alternatives"]:
+        message.attach_alternative(content, mimetype)
+    return message
+
+
+def delivery_connection():
+    return get_connection(settings.EMAIL_DELIVERY_BACKEND)
+
+
+class TaskEmailBackend(BaseEmailBackend):
+    """Queue messages in the outbox; a worker delivers them after commit."""
+
+    def send_messages(self, email_messages):
+        from cinema.models import OutboundEmail
+        from cinema.tasks import deliver_email
+
+        count = 0
+        for message in email_messages:
+            if not message.recipients():
+                continue
+            outbound = OutboundEmail.objects.create(payload=serialize_message(message))
+            transaction.on_commit(lambda pk=outbound.pk: deliver_email.delay(pk))
+            count += 1
+        return count
