@@ -1,3 +1,5 @@
+import copy
+
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
@@ -83,6 +85,9 @@ class SignupForm(ProfileFieldsMixin, AllauthSignupForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # allauth drops its own username field when usernames are not the login; ours is
+        # an optional public name, so put it back.
+        self.fields["username"] = copy.deepcopy(ProfileFieldsMixin.base_fields["username"])
         current = (get_language() or settings.LANGUAGE_CODE).lower()
         codes = [code for code, _name in settings.LANGUAGES]
         self.fields["preferred_language"].initial = current if current in codes else "en"

@@ -6,12 +6,20 @@ eagerly unless a test starts a real worker (tests/integration), and mail stays i
 
 from cinema.settings.base import *  # noqa: F403
 from cinema.settings.base import DATA_DIR
+from cinema.settings.env import env
 
 DEBUG = False
 # Hashing cost is not what the tests measure; argon2 stays configured in base.py.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CELERY_TASK_ALWAYS_EAGER = True
+# A worker process started by tests/integration delivers to files instead.
+EMAIL_DELIVERY_BACKEND = env.str(
+    "EMAIL_DELIVERY_BACKEND", default="django.core.mail.backends.locmem.EmailBackend"
+)
+# Unit tests run tasks in-process; integration tests switch this off and use a real worker.
+CELERY_TASK_ALWAYS_EAGER = env.bool("MARQUEE_TASKS_EAGER", default=True)
+# Per-process memory: parallel test processes never see each other's rate limits.
+# Integration tests that need Redis override CACHES themselves.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_EAGER_PROPAGATES = True
 MEDIA_ROOT = str(DATA_DIR / "test-media")
 STORAGES = {

@@ -1,0 +1,61 @@
+"""``seed_demo`` makes the same realistic data for the same seed, and is safe to rerun."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from cinema import demo
+
+User = get_user_model()
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_creates_demo_logins_that_can_sign_in(client):
+    call_command("seed_demo", members=5, seed=7)
+
+    officer = User.objects.get(email=demo.OFFICER_EMAIL)
+    assert officer.is_staff and not officer.is_superuser
+    assert officer.groups.filter(name=demo.PRIVACY_OFFICER_GROUP).exists()
+    response = client.post(
+        "/accounts/login/", {"login": demo.MEMBER_EMAIL, "password": demo.DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_same_seed_same_people_and_rerunning_adds_nothing():
+    demo.seed_demo(members=12, seed=3)
+    first = list(User.objects.order_by("email").values_list("email", "first_name", "phone"))
+
+    result = demo.seed_demo(members=12, seed=3)
+
+    assert result.members_created == 0
+    assert list(User.objects.order_by("email").values_list("email", "first_name", "phone")) == first
+    assert User.objects.count() == 14
+
+
+def test_members_cover_the_four_languages_and_are_old_enough():
+    demo.seed_demo(members=8, seed=1)
+
+    members = User.objects.exclude(email__in=[demo.MEMBER_EMAIL, demo.OFFICER_EMAIL])
+    assert set(members.values_list("preferred_language", flat=True)) == {
+        "en",
+        "ru",
+        "kk",
+        "zh-hans",
+    }
+    assert all(m.emailaddress_set.get().verified for m in members)
+    assert not any(m.has_usable_password() for m in members)
+
+
+def test_batches_are_bounded(monkeypatch):
+    monkeypatch.setattr(demo, "BATCH_SIZE", 3)
+
+    result = demo.seed_demo(members=10, seed=9)
+
+    assert result.members_created == 10
+
+
+def test_negative_member_count_is_a_clear_error():
+    with pytest.raises(CommandError, match="zero or more"):
+        call_command("seed_demo", members=-1)
