@@ -33,9 +33,17 @@ def redis_url_for_this_process(offset: int = 1) -> str:
     return parsed._replace(path=f"/{offset + _xdist_index()}").geturl()
 
 
-# Before Django reads its settings: each xdist worker gets its own broker database, which
-# its Celery worker process (tests/integration) shares.
-os.environ.setdefault("CELERY_BROKER_URL", redis_url_for_this_process())
+@pytest.fixture(scope="session", autouse=True)
+def _broker_of_this_process(request):
+    """Give each xdist process a Redis database of its own as Celery broker.
+
+    Celery reads ``CELERY_BROKER_URL`` from the environment on every use, so setting it
+    here (before any test sends a task) also reaches the worker process that
+    tests/integration starts for this test process.
+    """
+    worker_id = getattr(request.config, "workerinput", {}).get("workerid", "gw0")
+    os.environ["PYTEST_XDIST_WORKER"] = worker_id
+    os.environ["CELERY_BROKER_URL"] = redis_url_for_this_process()
 
 
 def _reachable(url: str, default_port: int) -> bool:
