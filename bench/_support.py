@@ -1,0 +1,165 @@
+"""Helpers shared by the benchmarks: a throwaway database, timing, ratios, parameters."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+BENCH_DB_PREFIX = "marquee_bench_"
+
+
+def log(message: str) -> None:
+    """Progress for the person running the benchmark; stdout is kept for the JSON."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# --- Throwaway database --------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """Point the default connection at a new, migrated database; drop it afterwards.
+
+    PostgreSQL: ``marquee_bench_<pid>`` is created on the configured server and dropped at
+    the end. SQLite: a file in a new temporary directory, removed at the end. The configured
+    database (the developer's data) is never written to, and only the database this call
+    created is ever dropped. Yields a description of the database for ``params``.
+    """
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    connection = connections["default"]
+    vendor = connection.vendor
+    original_name = connection.settings_dict["NAME"]
+    connections.close_all()
+
+    if vendor == "postgresql":
+        bench_name = f"{BENCH_DB_PREFIX}{os.getpid()}"
+        if bench_name == original_name:
+            raise RuntimeError(f"refusing to use the configured database {original_name!r}")
+        _postgres_execute(connection, f'CREATE DATABASE "{bench_name}"')
+        cleanup = _postgres_dropper(connection, bench_name)
+        described = f"postgresql:{bench_name}"
+    elif vendor == "sqlite":
+        tmpdir = tempfile.mkdtemp(prefix=BENCH_DB_PREFIX)
+        bench_name = os.path.join(tmpdir, "bench.sqlite3")
+
+        def cleanup() -> None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+        described = f"sqlite:{bench_name}"
+    else:
+        raise RuntimeError(f"no throwaway-database support for {vendor!r}")
+
+    _set_db_name(settings, connection, bench_name)
+    try:
+        log(f"created {described}; migrating")
+        call_command("migrate", verbosity=0, interactive=False, stdout=sys.stderr)
+        yield described
+    finally:
+        connections.close_all()
+        _set_db_name(settings, connection, original_name)
+        cleanup()
+        log(f"dropped {described}")
+
+
+def _set_db_name(settings, connection, name: str) -> None:
+    # The handler's dict is usually the same object as settings.DATABASES["default"], but
+    # Django's own test-database code sets both; so do we.
+    settings.DATABASES["default"]["NAME"] = name
+    connection.settings_dict["NAME"] = name
+
+
+def _postgres_execute(connection, sql: str) -> None:
+    # _nodb_cursor() connects to the server's "postgres" maintenance database in autocommit
+    # mode, as Django's test-database creation does; CREATE/DROP DATABASE need both.
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(sql)
+
+
+def _postgres_dropper(connection, name: str) -> Callable[[], None]:
+    assert name.startswith(BENCH_DB_PREFIX)
+
+    def drop() -> None:
+        force = " WITH (FORCE)" if connection.pg_version >= 130000 else ""
+        _postgres_execute(connection, f'DROP DATABASE IF EXISTS "{name}"{force}')
+
+    return drop
+
+
+# --- Timing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock seconds of each repetition of one measured call."""
+
+    samples: list[float]
+
+    @property
+    def best(self) -> float:
+        return min(self.samples)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+
+def time_call(fn: Callable[[], object]) -> float:
+    """Seconds one call of ``fn`` takes (time.perf_counter)."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def time_repeated(fn: Callable[[int], object], repeat: int) -> Timing:
+    """Call ``fn(i)`` for i in range(repeat); return the per-call timings."""
+    return Timing([time_call(lambda i=i: fn(i)) for i in range(repeat)])
+
+
+def rate(count: float, seconds: float) -> float:
+    """Items per second."""
+    return count / seconds if seconds > 0 else float("inf")
+
+
+def ratio(figure: float, baseline: float) -> float:
+    """figure / baseline, rounded for reading; the benchmark says which direction wins."""
+    return round(figure / baseline, 3) if baseline else float("inf")
+
+
+# --- Parameters ----------------------------------------------------------------------------
+
+
+def environment_params() -> dict:
+    """Versions and database facts every result carries."""
+    import django
+    from django.conf import settings
+    from django.db import connection
+
+    params = {
+        "database_vendor": connection.vendor,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "settings": os.environ.get("DJANGO_SETTINGS_MODULE", ""),
+        "debug": settings.DEBUG,
+        "cpu_count": os.cpu_count(),
+        # Other work on the machine skews every figure; this tells a reader how busy it was.
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        params["database_version"] = connection.pg_version
+    elif connection.vendor == "sqlite":
+        import sqlite3
+
+        params["database_version"] = sqlite3.sqlite_version
+    return params

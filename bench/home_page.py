@@ -1,0 +1,125 @@
+"""Requests/s of the home page (/) vs. a bare view, both through the full middleware stack."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+
+from bench._support import environment_params, fresh_database, log, rate, ratio, time_call
+
+HOST = "testserver"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--requests", type=int, default=1000, help="requests per timed round")
+    parser.add_argument("--repeat", type=int, default=9, help="timed rounds of each side")
+    parser.add_argument("--warmup", type=int, default=200, help="untimed requests per side")
+
+
+def run(args: argparse.Namespace) -> dict:
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
+
+    from bench._urls import BARE_PATH
+
+    overrides = override_settings(
+        ROOT_URLCONF="bench._urls",
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, HOST],
+        DEBUG=False,
+    )
+    with fresh_database() as database, overrides:
+        params = environment_params()
+        # The WSGI application a server would call, with the project's MIDDLEWARE.
+        app = WSGIHandler()
+        home, bare = "/", f"/{BARE_PATH}"
+        for path in (home, bare):
+            status, body = _request(app, path)
+            if not status.startswith("200"):
+                raise RuntimeError(f"GET {path} answered {status}")
+            log(f"GET {path}: {status}, {len(body)} bytes")
+            for _ in range(args.warmup):
+                _request(app, path)
+
+        home_rates, bare_rates = [], []
+        for _ in range(args.repeat):
+            # Alternate the two sides so drift (CPU frequency, neighbours) hits both alike.
+            bare_rates.append(rate(args.requests, time_call(lambda: _many(app, bare, args))))
+            home_rates.append(rate(args.requests, time_call(lambda: _many(app, home, args))))
+            log(f"round: home {home_rates[-1]:.0f} rps, bare {bare_rates[-1]:.0f} rps")
+        home_bytes = len(_request(app, home)[1])
+
+    figure = statistics.median(home_rates)
+    baseline = statistics.median(bare_rates)
+    params.update(
+        requests_per_round=args.requests,
+        repeat=args.repeat,
+        warmup=args.warmup,
+        database=database,
+        middleware=len(settings.MIDDLEWARE),
+        home_response_bytes=home_bytes,
+        client="django.core.handlers.wsgi.WSGIHandler called in-process, one thread",
+        user="anonymous",
+        project_best_rps=round(max(home_rates), 1),
+        baseline_best_rps=round(max(bare_rates), 1),
+        project_runs_rps=[round(r, 1) for r in home_rates],
+        baseline_runs_rps=[round(r, 1) for r in bare_rates],
+    )
+    return {
+        "benchmark": "home_page",
+        "figure": round(figure, 1),
+        "unit": "requests/s",
+        "baseline": round(baseline, 1),
+        "baseline_description": (
+            "a bare view returning HttpResponse(b'ok') served by the same WSGIHandler and "
+            f"middleware stack in the same run; median of {args.repeat} rounds"
+        ),
+        "ratio": ratio(figure, baseline),
+        "ratio_meaning": (
+            "home rps / bare-view rps; higher is better, 1.0 means the page costs nothing "
+            "beyond the middleware stack"
+        ),
+        "params": params,
+    }
+
+
+def _many(app, path: str, args: argparse.Namespace) -> None:
+    for _ in range(args.requests):
+        _request(app, path)
+
+
+def _request(app, path: str) -> tuple[str, bytes]:
+    """One GET through the WSGI interface, body consumed and closed like a server does."""
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": HOST,
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": HOST,
+        "HTTP_ACCEPT": "text/html",
+        "HTTP_ACCEPT_LANGUAGE": "en",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    status_holder = []
+
+    def start_response(status, headers, exc_info=None):
+        status_holder.append(status)
+
+    response = app(environ, start_response)
+    try:
+        body = b"".join(response)
+    finally:
+        response.close()
+    return status_holder[0], body
