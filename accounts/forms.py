@@ -5,10 +5,13 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import RegexValidator
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from accounts.app_settings import app_settings
 from accounts.validators import validate_date_of_birth
 
 User = get_user_model()
@@ -108,3 +111,26 @@ class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
             "username",
             "preferred_language",
         ]
+
+
+class AvatarForm(forms.Form):
+    """Choose a photo; accounts.services.avatar decides whether it is acceptable."""
+
+    photo = forms.FileField(
+        label=_("Photo"),
+        widget=forms.FileInput(attrs={"accept": "image/*"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = app_settings.AVATAR_MAX_DIMENSION
+        self.fields["photo"].help_text = format_lazy(
+            _(
+                "JPEG, PNG, WebP or GIF, up to {size} and at most {limit} pixels wide and "
+                "high. We remove location, camera and other details from the file and shrink "
+                "it to fit {stored} pixels."
+            ),
+            size=filesizeformat(app_settings.AVATAR_MAX_BYTES),
+            limit=limit,
+            stored=app_settings.AVATAR_SIZE,
+        )

@@ -1,3 +1,6 @@
+import uuid
+from pathlib import PurePath
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -6,6 +9,18 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
+
+
+def avatar_upload_to(instance: "User", filename: str) -> str:
+    """Return a random storage name for an avatar, keeping only the extension.
+
+    The name must not identify the member (no id, name or email), so that a leaked path,
+    log line or backup listing says nothing about whose photo it is.
+    """
+    extension = PurePath(filename).suffix.lower()
+    if extension not in {".jpg", ".png"}:
+        extension = ".jpg"
+    return f"avatars/{uuid.uuid4().hex}{extension}"
 
 
 class UserManager(BaseUserManager):
@@ -63,6 +78,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Whether the person can sign in to the staff admin."),
     )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Written only by accounts.services.avatar, which re-encodes the image without metadata.
+    avatar = models.ImageField(_("photo"), upload_to=avatar_upload_to, blank=True)
 
     objects = UserManager()
 
