@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from cinema.services import outbox
+from cinema.services import outbox, reminders
 
 
 @shared_task(
@@ -19,3 +19,8 @@ def deliver_email(outbound_id: int) -> None:
 def requeue_stale_emails() -> None:
     for outbound_id in outbox.requeue_stale_outbound_emails():
         deliver_email.delay(outbound_id)
+
+
+@shared_task(name="cinema.send_showtime_reminders")
+def send_showtime_reminders() -> None:
+    reminders.send_due_reminders()

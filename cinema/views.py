@@ -1,13 +1,30 @@
 import logging
 
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from cinema import charts, selectors
 from cinema.celery import app as celery_app
+from cinema.forms import (
+    BookingForm,
+    BoxOfficeForm,
+    FilmSearchForm,
+    NearestCinemaForm,
+    PreferencesForm,
+    ProgrammeFilterForm,
+)
+from cinema.models import Booking, Film, Showtime
+from cinema.services import booking as booking_service
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +71,184 @@ def healthz(request):
         {"status": "ok" if healthy else "unavailable", "checks": results},
         status=200 if healthy else 503,
     )
+
+
+# --- Programme and films (visitors and members) ---------------------------------------------
+
+
+def programme(request):
+    """Upcoming showtimes grouped by film, filtered by day, city and cinema."""
+    today = timezone.localdate()
+    cinemas = list(selectors.active_cinemas())
+    form = ProgrammeFilterForm(request.GET or None, cinemas=cinemas, today=today)
+    filters = form.cleaned_data if form.is_valid() else {}
+    day = filters.get("day") or today
+    films = selectors.programme(
+        day=day, city=filters.get("city") or "", cinema_id=filters.get("cinema")
+    )
+    return render(
+        request,
+        "cinema/programme.html",
+        {"form": form, "films": films, "day": day, "cinemas": cinemas},
+    )
+
+
+def film_search(request):
+    genres = list(selectors.genres())
+    form = FilmSearchForm(request.GET or None, genres=genres)
+    filters = form.cleaned_data if form.is_valid() else {}
+    films = selectors.search_films(query=filters.get("q", ""), genre_slug=filters.get("genre", ""))
+    return render(
+        request,
+        "cinema/film_search.html",
+        {"form": form, "films": films, "searched": bool(request.GET)},
+    )
+
+
+def film_detail(request, slug):
+    try:
+        film, by_cinema = selectors.film_with_showtimes(slug)
+    except Film.DoesNotExist:
+        raise Http404 from None
+    return render(request, "cinema/film_detail.html", {"film": film, "by_cinema": by_cinema})
+
+
+@require_POST
+def nearest_cinemas(request):
+    """Return the cinemas nearest to the posted coordinates, as JSON.
+
+    The coordinates arrive in the POST body (never the URL, so no access log sees them),
+    are used for this one computation and are neither stored nor logged.
+    """
+    form = NearestCinemaForm(request.POST)
+    if not form.is_valid():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return JsonResponse({"error": " ".join(errors)}, status=400)
+    cinemas = selectors.nearest_cinemas(
+        latitude=form.cleaned_data["latitude"], longitude=form.cleaned_data["longitude"]
+    )
+    programme_url = reverse("cinema:programme")
+    return JsonResponse(
+        {
+            "cinemas": [
+                {
+                    "id": cinema.pk,
+                    "name": cinema.name,
+                    "city": cinema.city,
+                    "address": cinema.address,
+                    "distance_km": round(cinema.distance_km, 1),
+                    "url": f"{programme_url}?cinema={cinema.pk}",
+                }
+                for cinema in cinemas
+            ]
+        }
+    )
+
+
+# --- Booking (signed-in members) ----------------------------------------------------------
+
+
+@login_required
+def book(request, showtime_id):
+    try:
+        showtime = selectors.showtime_for_booking(showtime_id)
+    except Showtime.DoesNotExist:
+        raise Http404 from None
+    form = BookingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        booking = form.save(request.user, showtime_id=showtime.pk, actor=request.user)
+        if booking is not None:
+            messages.success(
+                request,
+                _("Your booking %(code)s is confirmed. We have emailed you the details.")
+                % {"code": booking.code},
+            )
+            return redirect("cinema:booking_detail", code=booking.code)
+    seats_left = max(showtime.capacity - showtime.seats_taken, 0)
+    return render(
+        request,
+        "cinema/book.html",
+        {"showtime": showtime, "form": form, "seats_left": seats_left},
+    )
+
+
+@login_required
+def booking_list(request):
+    upcoming, past = selectors.booking_history(request.user)
+    return render(request, "cinema/booking_list.html", {"upcoming": upcoming, "past": past})
+
+
+@login_required
+def booking_detail(request, code):
+    try:
+        booking = selectors.member_booking(request.user, code=code)
+    except Booking.DoesNotExist:
+        raise Http404 from None
+    cancellable = booking.is_active and booking.showtime.starts_at > timezone.now()
+    return render(
+        request, "cinema/booking_detail.html", {"booking": booking, "cancellable": cancellable}
+    )
+
+
+@login_required
+@require_POST
+def booking_cancel(request, code):
+    try:
+        booking = selectors.member_booking(request.user, code=code)
+        booking = booking_service.cancel_booking(
+            request.user, booking_id=booking.pk, actor=request.user
+        )
+    except Booking.DoesNotExist:
+        raise Http404 from None
+    except booking_service.BookingError as error:
+        messages.error(request, error.message)
+    else:
+        if booking.status == Booking.Status.REFUNDED:
+            messages.success(request, _("Your booking is cancelled and the payment refunded."))
+        else:
+            messages.success(request, _("Your booking is cancelled."))
+    return redirect("cinema:booking_detail", code=code)
+
+
+@login_required
+def preferences(request):
+    current = selectors.member_preferences(request.user)
+    initial = {}
+    if current is not None:
+        initial = {
+            "favourite_cinema": current.favourite_cinema,
+            "favourite_genres": list(current.favourite_genres.all()),
+        }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        form.save(request.user, actor=request.user)
+        messages.success(request, _("Your preferences have been saved."))
+        return redirect("cinema:preferences")
+    return render(request, "cinema/preferences.html", {"form": form})
+
+
+# --- Staff ---------------------------------------------------------------------------------
+
+
+@staff_member_required
+@permission_required("cinema.view_boxoffice", raise_exception=True)
+def box_office(request):
+    """Tickets and revenue per cinema, film and day, including erased members' bookings."""
+    form = BoxOfficeForm(request.GET or None, initial=BoxOfficeForm.default_range())
+    if request.GET:
+        period = form.cleaned_data if form.is_valid() else None
+    else:
+        period = BoxOfficeForm.default_range()
+    report = chart = None
+    if period:
+        report = selectors.box_office(start=period["start"], end=period["end"])
+        chart = charts.horizontal_bars([(row.label, row.tickets) for row in report["day"]])
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Box-office report"),
+        "form": form,
+        "period": period,
+        "report": report,
+        "chart": chart,
+    }
+    return render(request, "cinema/box_office.html", context)

@@ -17,7 +17,8 @@ PRODUCTION_ENV = {
 
 def run_with_production_settings(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, **PRODUCTION_ENV}
-    env.pop("DJANGO_DEBUG", None)
+    for name in ("DJANGO_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.mfa",
+    "allauth.usersessions",
     "phonenumber_field",
 ]
 
@@ -54,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
 ]
 
 ROOT_URLCONF = "cinema.urls"
@@ -159,12 +161,23 @@ ACCOUNT_RATE_LIMITS = {
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 SOCIALACCOUNT_PROVIDERS: dict = {}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# One row per signed-in session and user: the per-member index of sessions, so that
+# signing a member out everywhere never scans the whole session table.
+USERSESSIONS_TRACK_ACTIVITY = True
 
 # --- Marquee -----------------------------------------------------------------------------
 SITE_NAME = env.str("MARQUEE_SITE_NAME", default="Marquee")
 # Youngest age at which a person may hold an account (16 under GDPR-style policies, 13 in
 # some deployments).
 ACCOUNTS_MINIMUM_AGE = env.int("MARQUEE_MINIMUM_AGE", default=16)
+# Cinema domain (defaults and meaning in cinema/app_settings.py).
+CINEMA_PAYMENT_PROVIDER = env.str(
+    "MARQUEE_PAYMENT_PROVIDER", default="cinema.payments.BoxOfficeProvider"
+)
+CINEMA_CURRENCY = env.str("MARQUEE_CURRENCY", default="KZT")
+CINEMA_REMINDER_LEAD = timedelta(minutes=env.int("MARQUEE_REMINDER_LEAD_MINUTES", default=180))
+# Largest avatar upload in bytes; the image is then re-encoded to at most 512x512 pixels.
+ACCOUNTS_AVATAR_MAX_BYTES = env.int("MARQUEE_AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -215,6 +228,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
+        "control_folder": str(DATA_DIR / "broker-control"),
         "store_processed": False,
     }
 else:
@@ -234,6 +248,12 @@ CELERY_BEAT_SCHEDULE = {
     # Re-queue outgoing email whose task message was lost (worker killed, broker restart).
     "requeue-stale-emails": {
         "task": "cinema.requeue_stale_emails",
+        "schedule": timedelta(minutes=5),
+    },
+    # Email showtime reminders to members whose showtime starts within
+    # CINEMA_REMINDER_LEAD; each booking is claimed atomically, so overlapping runs are safe.
+    "send-showtime-reminders": {
+        "task": "cinema.send_showtime_reminders",
         "schedule": timedelta(minutes=5),
     },
     # Delete expired session rows so signed-out sessions do not linger (daily, off-peak).

@@ -59,3 +59,40 @@ def test_batches_are_bounded(monkeypatch):
 def test_negative_member_count_is_a_clear_error():
     with pytest.raises(CommandError, match="zero or more"):
         call_command("seed_demo", members=-1)
+
+
+def test_programme_is_seeded_for_ten_days_and_rerunning_adds_nothing():
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    from cinema.models import Cinema, Film, Showtime
+
+    now = timezone.make_aware(datetime(2026, 11, 22, 9, 0))
+    first = demo.seed_demo(members=10, seed=5, now=now)
+
+    assert Cinema.objects.count() == 6
+    assert set(Cinema.objects.values_list("city", flat=True)) >= {"Almaty", "Astana", "Shymkent"}
+    assert Film.objects.count() == 12
+    assert all(film.genres.exists() for film in Film.objects.all())
+    assert first.showtimes_created == Showtime.objects.count() == 6 * 10 * 2 * 4
+    days = {timezone.localdate(s) for s in Showtime.objects.values_list("starts_at", flat=True)}
+    assert min(days) == now.date() and max(days) == now.date() + timedelta(days=9)
+    programme = list(Showtime.objects.order_by("pk").values_list("film__slug", "starts_at"))
+
+    second = demo.seed_demo(members=10, seed=5, now=now)
+
+    assert (second.showtimes_created, second.bookings_created) == (0, 0)
+    assert list(Showtime.objects.order_by("pk").values_list("film__slug", "starts_at")) == programme
+
+
+def test_demo_member_has_upcoming_bookings():
+    from cinema.models import Booking
+
+    result = demo.seed_demo(members=5, seed=2)
+
+    member = User.objects.get(email=demo.MEMBER_EMAIL)
+    bookings = Booking.objects.filter(user=member)
+    assert bookings.count() == 2
+    assert all(b.seat_count == 2 and len(b.seats) == 2 for b in bookings)
+    assert result.bookings_created == Booking.objects.count() >= 2

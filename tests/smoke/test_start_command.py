@@ -42,6 +42,11 @@ def test_run_command_serves_the_portal_with_demo_logins_and_stops_cleanly(tmp_pa
             assert process.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, log_path.read_text()
             time.sleep(0.5)
+        # Stop only once the worker is up, so that the test sees it shut down in order.
+        while " ready." not in log_path.read_text(errors="replace"):
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.5)
         output = log_path.read_text()
         url = re.search(r"running at (http://\S+)", output).group(1)
         assert "member@marquee.example" in output
@@ -54,6 +59,7 @@ def test_run_command_serves_the_portal_with_demo_logins_and_stops_cleanly(tmp_pa
         # Embedded defaults: SQLite in the data directory, file-based broker queue.
         assert (tmp_path / "data" / "db.sqlite3").exists()
         assert (tmp_path / "data" / "broker").is_dir()
+        assert not (ROOT / "control").exists()  # broker bookkeeping stays in the data dir
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -19,5 +19,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo data ready: {result.members_created} new members "
             f"({members - result.members_created} already present), "
-            f"{result.demo_accounts_created} new demo logins."
+            f"{result.demo_accounts_created} new demo logins, "
+            f"{result.showtimes_created} new showtimes, {result.bookings_created} new bookings."
         )

@@ -1,0 +1,60 @@
+"""Service emails about a booking: confirmation, cancellation, reminder.
+
+Each kind is three templates in ``templates/emails/``: ``<kind>_subject.txt``,
+``<kind>_message.txt`` and ``<kind>_message.html``, rendered in the member's preferred
+language. They go through Django's mail API, i.e. the project's outbox backend, so a
+message sent inside a transaction leaves only if that transaction commits. These are
+service messages: a marketing opt-out does not stop them.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from cinema.models import Booking
+
+CONFIRMATION = "booking_confirmation"
+CANCELLATION = "booking_cancelled"
+REMINDER = "showtime_reminder"
+KINDS = (CONFIRMATION, CANCELLATION, REMINDER)
+SUBJECT_PREFIX = "[Marquee] "
+
+
+def language_for(user) -> str:
+    return getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
+
+
+def render_booking_email(booking: Booking, *, kind: str) -> tuple[str, str, str]:
+    """Return (subject, text, html) of ``kind`` for ``booking``, in the member's language."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown booking email {kind!r}")
+    user = booking.user
+    showtime = booking.showtime
+    with translation.override(language_for(user)):
+        context = {
+            "booking": booking,
+            "member": user,
+            "film": showtime.film,
+            "cinema": showtime.cinema,
+            "starts_at": timezone.localtime(showtime.starts_at),
+            "seats": ", ".join(booking.seats),
+            "site_name": settings.SITE_NAME,
+            "language": translation.get_language(),
+        }
+        subject = render_to_string(f"emails/{kind}_subject.txt", context)
+        text = render_to_string(f"emails/{kind}_message.txt", context)
+        html = render_to_string(f"emails/{kind}_message.html", context)
+    subject = SUBJECT_PREFIX + " ".join(subject.split())
+    return subject, text, html
+
+
+def send_booking_email(booking: Booking, *, kind: str) -> None:
+    """Queue one email of ``kind`` about ``booking`` to its member (none if erased)."""
+    user = booking.user
+    if user is None or not user.email:
+        return
+    subject, text, html = render_booking_email(booking, kind=kind)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email])
+    message.attach_alternative(html, "text/html")
+    message.send()

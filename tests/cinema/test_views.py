@@ -1,0 +1,332 @@
+"""Programme, films, booking pages and preferences, seen by visitors and members."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from cinema.models import Booking, MemberPreferences
+from cinema.services.booking import book_seats
+from tests.cinema.factories import (
+    make_booking,
+    make_cinema,
+    make_film,
+    make_genre,
+    make_showtime,
+)
+from tests.factories import make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def tomorrow_at(hour, minute=0):
+    day = timezone.localdate() + timedelta(days=1)
+    return timezone.make_aware(timezone.datetime(day.year, day.month, day.day, hour, minute))
+
+
+def test_visitor_sees_the_programme_grouped_per_film(client):
+    almaty = make_cinema(name="Esentai", city="Almaty")
+    astana = make_cinema(name="Khan Shatyr", city="Astana")
+    dune = make_film(title="Dune Sea", age_rating="12+")
+    make_showtime(film=dune, cinema=almaty, starts_at=tomorrow_at(18))
+    make_showtime(film=dune, cinema=astana, starts_at=tomorrow_at(20, 15))
+    make_showtime(film=make_film(title="Arctic"), cinema=almaty, starts_at=tomorrow_at(21))
+
+    response = client.get(reverse("cinema:programme"), {"day": tomorrow_at(0).date().isoformat()})
+
+    assert response.status_code == 200
+    films = response.context["films"]
+    assert [entry.film.title for entry in films] == ["Arctic", "Dune Sea"]
+    assert [group.cinema.name for group in films[1].cinemas] == ["Esentai", "Khan Shatyr"]
+    body = response.content.decode()
+    assert "20:15" in body and "12+" in body
+    assert 'for="id_cinema"' in body  # the manual choice works without JavaScript
+    assert "marquee/nearest.js" in body and "<script>" not in body
+
+
+def test_programme_filters_by_city_and_cinema(client):
+    almaty = make_cinema(city="Almaty")
+    astana = make_cinema(city="Astana")
+    make_showtime(film=make_film(title="Only in Almaty"), cinema=almaty, starts_at=tomorrow_at(18))
+    make_showtime(film=make_film(title="Only in Astana"), cinema=astana, starts_at=tomorrow_at(18))
+    day = tomorrow_at(0).date().isoformat()
+
+    by_city = client.get(reverse("cinema:programme"), {"day": day, "city": "Astana"})
+    by_cinema = client.get(reverse("cinema:programme"), {"day": day, "cinema": almaty.pk})
+
+    assert [e.film.title for e in by_city.context["films"]] == ["Only in Astana"]
+    assert [e.film.title for e in by_cinema.context["films"]] == ["Only in Almaty"]
+
+
+def test_programme_hides_past_showtimes_and_inactive_cinemas(client):
+    closed = make_cinema(is_active=False)
+    make_showtime(film=make_film(title="Closed"), cinema=closed, starts_at=tomorrow_at(18))
+    make_showtime(film=make_film(title="Over"), starts_at=timezone.now() - timedelta(minutes=5))
+
+    response = client.get(reverse("cinema:programme"))
+
+    assert response.context["films"] == []
+    assert "No showtimes match these filters." in response.content.decode()
+
+
+def test_visitor_searches_films_by_title_and_genre(client):
+    drama, comedy = make_genre(name="Drama"), make_genre(name="Comedy")
+    make_film(title="The Quiet Harbour", genres=[drama])
+    make_film(title="Harbour Lights", genres=[comedy])
+    make_film(title="Steppe", genres=[drama])
+
+    by_title = client.get(reverse("cinema:film_search"), {"q": "harbour"})
+    by_both = client.get(reverse("cinema:film_search"), {"q": "HARBOUR", "genre": drama.slug})
+
+    assert [f.title for f in by_title.context["films"]] == ["Harbour Lights", "The Quiet Harbour"]
+    assert [f.title for f in by_both.context["films"]] == ["The Quiet Harbour"]
+
+
+def test_visitor_views_a_film_with_its_showtimes_by_cinema(client):
+    film = make_film(title="Aurora", age_rating="16+", synopsis="Lights over the steppe.")
+    make_showtime(film=film, cinema=make_cinema(name="Mega Park"), starts_at=tomorrow_at(17))
+
+    response = client.get(reverse("cinema:film_detail", args=[film.slug]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Lights over the steppe." in body and "16+" in body and "Mega Park" in body
+    assert client.get(reverse("cinema:film_detail", args=["no-such-film"])).status_code == 404
+
+
+def test_booking_requires_sign_in(client):
+    showtime = make_showtime()
+    url = reverse("cinema:book", args=[showtime.pk])
+
+    response = client.post(url, {"seat_count": 2})
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+    assert not Booking.objects.exists()
+
+
+def test_member_books_and_lands_on_the_confirmation(client, mailoutbox):
+    member = make_member()
+    client.force_login(member)
+    showtime = make_showtime(capacity=50)
+
+    response = client.post(
+        reverse("cinema:book", args=[showtime.pk]), {"seat_count": 2}, follow=True
+    )
+
+    booking = Booking.objects.get()
+    assert booking.user == member and booking.seats == ["A1", "A2"]
+    assert response.redirect_chain[-1][0] == reverse("cinema:booking_detail", args=[booking.code])
+    assert f"Your booking {booking.code} is confirmed." in response.content.decode()
+    assert len(mailoutbox) == 1
+
+
+def test_refusal_is_shown_on_the_form_and_keeps_the_input(client, settings):
+    settings.CINEMA_MAX_SEATS_PER_BOOKING = 4
+    client.force_login(make_member())
+    showtime = make_showtime()
+
+    response = client.post(reverse("cinema:book", args=[showtime.pk]), {"seat_count": 6})
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["seat_count"] == ["You can book at most 4 seats at a time."]
+    body = response.content.decode()
+    assert 'value="6"' in body
+    assert 'aria-invalid="true"' in body
+
+
+def test_age_refusal_is_a_form_error(client):
+    client.force_login(make_member(date_of_birth=timezone.localdate() - timedelta(days=365 * 13)))
+    showtime = make_showtime(film=make_film(age_rating="18+"))
+
+    response = client.post(reverse("cinema:book", args=[showtime.pk]), {"seat_count": 1})
+
+    assert "must be at least 18 years old" in response.content.decode()
+    assert not Booking.objects.exists()
+
+
+def test_members_see_only_their_own_bookings(client):
+    me, other = make_member(), make_member()
+    mine = make_booking(showtime=make_showtime(film=make_film(title="Mine")), user=me)
+    theirs = make_booking(showtime=make_showtime(film=make_film(title="Theirs")), user=other)
+    client.force_login(me)
+
+    listing = client.get(reverse("cinema:booking_list"))
+
+    assert [b.code for b in listing.context["upcoming"]] == [mine.code]
+    assert "Theirs" not in listing.content.decode()
+    assert client.get(reverse("cinema:booking_detail", args=[mine.code])).status_code == 200
+    assert client.get(reverse("cinema:booking_detail", args=[theirs.code])).status_code == 404
+
+
+def test_cancelling_another_members_booking_is_404(client):
+    theirs = make_booking(showtime=make_showtime(), user=make_member())
+    client.force_login(make_member())
+
+    response = client.post(reverse("cinema:booking_cancel", args=[theirs.code]))
+
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == Booking.Status.RESERVED
+
+
+def test_member_cancels_own_booking(client, mailoutbox):
+    member = make_member()
+    booking = book_seats(member, showtime_id=make_showtime().pk, seat_count=1, actor=member)
+    client.force_login(member)
+
+    response = client.post(reverse("cinema:booking_cancel", args=[booking.code]), follow=True)
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED
+    assert "Your booking is cancelled." in response.content.decode()
+    assert "Cancel this booking" not in response.content.decode()
+    assert client.get(reverse("cinema:booking_cancel", args=[booking.code])).status_code == 405
+
+
+def test_booking_history_splits_upcoming_and_past(client):
+    member = make_member()
+    past = make_booking(
+        showtime=make_showtime(starts_at=timezone.now() - timedelta(days=2)), user=member
+    )
+    upcoming = make_booking(showtime=make_showtime(), user=member)
+    client.force_login(member)
+
+    response = client.get(reverse("cinema:booking_list"))
+
+    assert [b.code for b in response.context["upcoming"]] == [upcoming.code]
+    assert [b.code for b in response.context["past"]] == [past.code]
+
+
+def test_header_links_to_programme_and_for_members_my_bookings(client):
+    body = client.get("/").content.decode()
+    assert reverse("cinema:programme") in body
+    assert reverse("cinema:booking_list") not in body
+
+    client.force_login(make_member())
+    assert reverse("cinema:booking_list") in client.get("/").content.decode()
+
+
+def test_member_saves_favourite_cinema_and_genres(client):
+    member = make_member()
+    cinema, drama, comedy = make_cinema(), make_genre(), make_genre()
+    client.force_login(member)
+
+    response = client.post(
+        reverse("cinema:preferences"),
+        {"favourite_cinema": cinema.pk, "favourite_genres": [drama.pk, comedy.pk]},
+        follow=True,
+    )
+
+    assert "Your preferences have been saved." in response.content.decode()
+    preferences = MemberPreferences.objects.get(user=member)
+    assert preferences.favourite_cinema == cinema
+    assert set(preferences.favourite_genres.all()) == {drama, comedy}
+    page = client.get(reverse("cinema:preferences")).content.decode()
+    assert f'value="{cinema.pk}" selected' in page
+
+    client.post(reverse("cinema:preferences"), {"favourite_cinema": ""})
+    preferences.refresh_from_db()
+    assert preferences.favourite_cinema is None
+    assert not preferences.favourite_genres.exists()
+
+
+def test_preferences_need_sign_in(client):
+    assert client.get(reverse("cinema:preferences")).status_code == 302
+
+
+# --- Constant number of queries ----------------------------------------------------------
+# Each test counts a page's queries at a small data size, grows the data several times over
+# and asserts the very same number (django_assert_num_queries). Counting at the small size
+# instead of hard-coding the total keeps the test about data size, not about how many
+# queries other middleware (sessions, consent) happens to add per request; the queries of
+# the cinema tables themselves are pinned separately.
+
+
+def page_queries(client, url, params=None) -> list[str]:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return [query["sql"] for query in context.captured_queries]
+
+
+def cinema_queries(sqls: list[str]) -> list[str]:
+    return [sql for sql in sqls if '"cinema_' in sql]
+
+
+def seed_programme(*, films: int, cinemas: int, per_cinema: int) -> None:
+    genre = make_genre()
+    all_cinemas = [make_cinema(city=f"City {i % 3}") for i in range(cinemas)]
+    for _ in range(films):
+        film = make_film(genres=[genre])
+        for cinema in all_cinemas:
+            for s in range(per_cinema):
+                make_showtime(film=film, cinema=cinema, starts_at=tomorrow_at(10 + s))
+
+
+def test_programme_issues_a_constant_number_of_queries(client, django_assert_num_queries):
+    url, params = reverse("cinema:programme"), {"day": tomorrow_at(0).date().isoformat()}
+    seed_programme(films=1, cinemas=1, per_cinema=1)
+    small = page_queries(client, url, params)
+    # Cinemas for the filters, then showtimes joined with film and cinema.
+    assert len(cinema_queries(small)) == 2
+
+    seed_programme(films=8, cinemas=5, per_cinema=3)
+    with django_assert_num_queries(len(small)):
+        response = client.get(url, params)
+
+    assert len(response.context["films"]) == 9
+    assert sum(len(g.showtimes) for e in response.context["films"] for g in e.cinemas) == 121
+
+
+def test_programme_query_count_is_the_same_for_members(client, django_assert_num_queries):
+    member = make_member()
+    bookings_url = reverse("cinema:programme")
+    client.force_login(member)
+    client.get("/")  # the first request of a session records it (allauth usersessions)
+    seed_programme(films=1, cinemas=1, per_cinema=1)
+    small = page_queries(client, bookings_url)
+
+    seed_programme(films=6, cinemas=4, per_cinema=2)
+    with django_assert_num_queries(len(small)):
+        client.get(bookings_url)
+
+
+def test_film_search_issues_a_constant_number_of_queries(client, django_assert_num_queries):
+    url, params = reverse("cinema:film_search"), {"q": "film"}
+    seed_programme(films=1, cinemas=1, per_cinema=1)
+    small = page_queries(client, url, params)
+    assert len(cinema_queries(small)) == 3  # genres for the filter, films, their genres
+
+    seed_programme(films=10, cinemas=1, per_cinema=1)
+    with django_assert_num_queries(len(small)):
+        response = client.get(url, params)
+
+    assert len(response.context["films"]) == 11
+
+
+def add_bookings(member, count: int) -> None:
+    for index in range(count):
+        starts = timezone.now() + timedelta(days=1 if index % 2 else -1, hours=index)
+        make_booking(showtime=make_showtime(starts_at=starts), user=member)
+
+
+def test_booking_history_issues_a_constant_number_of_queries(client, django_assert_num_queries):
+    member = make_member()
+    make_booking(showtime=make_showtime(), user=make_member())  # someone else's
+    add_bookings(member, 1)
+    client.force_login(member)
+    client.get("/")  # the first request of a session records it (allauth usersessions)
+    url = reverse("cinema:booking_list")
+    small = page_queries(client, url)
+    assert len(cinema_queries(small)) == 1  # bookings joined with showtime, film, cinema
+
+    add_bookings(member, 12)
+    with django_assert_num_queries(len(small)):
+        response = client.get(url)
+
+    assert len(response.context["upcoming"]) + len(response.context["past"]) == 13
