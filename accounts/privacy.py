@@ -1,0 +1,33 @@
+"""Personal-data declarations of the accounts app."""
+
+from accounts.models import User
+from privacy import registry as pd
+
+pd.register(
+    User,
+    subject="self",
+    purpose=pd.Purpose.ACCOUNT,
+    description="The member's account and profile.",
+    fields={
+        "email": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.REDACT),
+        "username": pd.personal(pd.Category.IDENTITY),
+        "first_name": pd.personal(pd.Category.IDENTITY, anonymize=pd.Method.REDACT),
+        "last_name": pd.personal(pd.Category.IDENTITY, anonymize=pd.Method.REDACT),
+        "patronymic": pd.personal(pd.Category.IDENTITY, anonymize=pd.Method.REDACT),
+        "phone": pd.personal(pd.Category.CONTACT),
+        "avatar": pd.personal(pd.Category.IDENTITY),
+        "date_of_birth": pd.personal(pd.Category.IDENTITY, anonymize=pd.Method.BIRTH_YEAR),
+        "preferred_language": pd.personal(pd.Category.PREFERENCES),
+        "password": pd.personal(pd.Category.SECURITY),
+        "last_login": pd.personal(pd.Category.USAGE),
+        "date_joined": pd.personal(pd.Category.USAGE, anonymize=pd.Method.KEEP),
+        "is_active": pd.not_personal(),
+        "is_staff": pd.not_personal(),
+        "is_superuser": pd.not_personal(),
+        "groups": pd.not_personal(),
+        "user_permissions": pd.not_personal(),
+    },
+    erasure=pd.Delete(),
+    export=pd.Export("profile"),
+    recipients=["hosting"],
+)
