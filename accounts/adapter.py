@@ -1,5 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
+from privacy.services import consent
+
 
 class AccountAdapter(DefaultAccountAdapter):
     """Store exactly the sign-up fields the form showed and the member filled in."""
@@ -11,4 +13,9 @@ class AccountAdapter(DefaultAccountAdapter):
         user.phone = data.get("phone") or ""
         user.date_of_birth = data.get("date_of_birth")
         user.preferred_language = data.get("preferred_language") or ""
-        return super().save_user(request, user, form, commit=commit)
+        user = super().save_user(request, user, form, commit=commit)
+        if commit:
+            # Choices made in the cookie banner before signing up belong to the account now.
+            visitor_id = getattr(getattr(request, "consent", None), "visitor_id", None)
+            consent.carry_over_visitor_choices(visitor_id, user, request=request)
+        return user

@@ -16,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 
 from privacy import registry as pd
-from privacy.models import Disclosure
+from privacy.models import ConsentPurpose, ConsentRecord, ConsentState, Disclosure
 
 # --- Sign-in and sessions -----------------------------------------------------------------
 
@@ -171,3 +171,39 @@ pd.register(
     export=pd.Export("disclosures", tabular=True),
     recipients=["authorities"],
 )
+
+pd.register(
+    ConsentRecord,
+    subject="user",
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description="The consent ledger: what you agreed to or refused, when and how.",
+    fields={
+        "user": pd.link(),
+        "visitor_id": pd.personal(pd.Category.DEVICE),
+        "purpose": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "granted": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "policy_version": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "source": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "overrides_signal": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "created_at": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "ip_prefix": pd.personal(pd.Category.DEVICE),
+        "user_agent_family": pd.personal(pd.Category.DEVICE),
+    },
+    export=pd.Export("consents", tabular=True),
+)
+pd.register(
+    ConsentState,
+    subject="user",
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description="Your current consent choices.",
+    fields={
+        "user": pd.link(),
+        "visitor_id": pd.personal(pd.Category.DEVICE),
+        "purpose": pd.personal(pd.Category.PREFERENCES),
+        "granted": pd.personal(pd.Category.PREFERENCES),
+        "source": pd.personal(pd.Category.PREFERENCES),
+        "overrides_signal": pd.personal(pd.Category.PREFERENCES),
+        "updated_at": pd.personal(pd.Category.PREFERENCES),
+    },
+)
+pd.register_not_personal(ConsentPurpose, reason="Descriptions of purposes, edited by staff.")
