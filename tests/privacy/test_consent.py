@@ -69,9 +69,8 @@ def test_bad_choices_are_refused_and_nothing_is_recorded():
 
 def test_visitor_choices_are_carried_into_the_account():
     visitor = uuid.uuid4()
-    consent.record_choices(
-        consent.Subject(visitor_id=visitor), {"analytics": True, "functional": False}, source="banner"
-    )
+    choices = {"analytics": True, "functional": False}
+    consent.record_choices(consent.Subject(visitor_id=visitor), choices, source="banner")
     member = make_member()
 
     carried = consent.carry_over_visitor_choices(visitor, member)
