@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cinema import charts, selectors
 from cinema.celery import app as celery_app
@@ -25,6 +25,7 @@ from cinema.forms import (
 )
 from cinema.models import Booking, Film, Showtime
 from cinema.services import booking as booking_service
+from cinema.services import recommendations as recommendations_service
 
 logger = logging.getLogger(__name__)
 
@@ -252,3 +253,39 @@ def box_office(request):
         "chart": chart,
     }
     return render(request, "cinema/box_office.html", context)
+
+
+# --- Recommendations (signed-in members who consented) -------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def for_you(request):
+    """Personalised recommendations, or what they are and how to turn them on (M5, M10).
+
+    Nothing is computed unless ``may_recommend`` allows it. A POST switches the
+    "recommendations" consent on or off and records it in the consent ledger.
+    """
+    if request.method == "POST":
+        choice = request.POST.get("recommendations")
+        if choice not in ("on", "off"):
+            messages.error(request, _("Choose whether to turn recommendations on or off."))
+            return render(request, "cinema/for_you.html", _for_you_context(request), status=400)
+        enabled = choice == "on"
+        recommendations_service.switch_recommendations(
+            request.user, enabled=enabled, request=request
+        )
+        if enabled:
+            messages.success(request, _("Personalised recommendations are on."))
+        else:
+            messages.success(
+                request, _("Personalised recommendations are off. We no longer compute them.")
+            )
+        return redirect("cinema:for_you")
+    return render(request, "cinema/for_you.html", _for_you_context(request))
+
+
+def _for_you_context(request) -> dict:
+    enabled = recommendations_service.may_recommend(request.user)
+    recommendations = recommendations_service.recommend_films(request.user) if enabled else []
+    return {"enabled": enabled, "recommendations": recommendations}

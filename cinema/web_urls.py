@@ -16,5 +16,6 @@ urlpatterns = [
     path("bookings/<str:code>/", views.booking_detail, name="booking_detail"),
     path("bookings/<str:code>/cancel/", views.booking_cancel, name="booking_cancel"),
     path("preferences/", views.preferences, name="preferences"),
+    path("for-you/", views.for_you, name="for_you"),
     path("staff/box-office/", views.box_office, name="box_office"),
 ]
