@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("me/", include("accounts.urls")),
     path("privacy/", include("privacy.urls")),
+    path(".well-known/", include("privacy.well_known_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -10,13 +10,19 @@ from allauth.account.models import EmailAddress, EmailConfirmation
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
+from django.utils.translation import gettext_lazy as _
 
 from privacy import registry as pd
 from privacy.models import ConsentPurpose, ConsentRecord, ConsentState, Disclosure
+from privacy.models import marketing as marketing_models
+from privacy.models import policies as policy_models
+from privacy.models import tracking as tracking_models
+from privacy.services import suppression as suppression_service
 
 # --- Sign-in and sessions -----------------------------------------------------------------
 
@@ -207,3 +213,157 @@ pd.register(
     },
 )
 pd.register_not_personal(ConsentPurpose, reason="Descriptions of purposes, edited by staff.")
+
+# --- Policies -----------------------------------------------------------------------------
+
+pd.register(
+    policy_models.PolicyVersion,
+    subject="created_by",
+    purpose=pd.Purpose.STAFF_AUDIT,
+    description="Which staff member drafted a version of a published policy.",
+    fields={
+        "created_by": pd.link(),
+        "document": pd.not_personal(),
+        "language": pd.not_personal(),
+        "version": pd.not_personal(),
+        "title": pd.not_personal(reason="Policy text written for the public."),
+        "body": pd.not_personal(reason="Policy text written for the public."),
+        "summary_of_changes": pd.not_personal(reason="Policy text written for the public."),
+        "is_material": pd.not_personal(),
+        "effective_from": pd.not_personal(),
+        "published_at": pd.not_personal(),
+        "created_at": pd.not_personal(),
+    },
+    # The policy texts must survive the author's erasure: only the link to them goes.
+    erasure=pd.Anonymize(),
+)
+pd.register(
+    policy_models.PolicyAcceptance,
+    subject="user",
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description="Which policy versions you accepted, when and where.",
+    fields={
+        "user": pd.link(),
+        "policy_version": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "accepted_at": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "source": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+    },
+    export=pd.Export("policy_acceptances", tabular=True),
+)
+pd.register_not_personal(
+    policy_models.PolicyNotification,
+    reason="Progress of a bulk email: a policy version and a member-id checkpoint.",
+)
+
+# --- Marketing ----------------------------------------------------------------------------
+
+MARKETING = pd.PurposeSpec(
+    "marketing", _("Sending the marketing you asked for, and no more"), pd.LegalBasis.CONSENT
+)
+
+pd.register(
+    marketing_models.SuppressionEntry,
+    subject=None,
+    # No link to the account (it must outlive it): a member's entries are found by hashing
+    # their current email address and phone number.
+    locate=suppression_service.entries_of,
+    purpose=MARKETING,
+    description="Addresses that asked never to receive marketing again, as salted hashes.",
+    fields={
+        "channel": pd.not_personal(),
+        "value_hash": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.KEEP),
+        "reason": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "created_at": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+    },
+    # Suppression must survive erasure, or the erased person would be mailed again the
+    # next time someone imports or types their address: erasure keeps every field (the hash
+    # names nobody without the secret salt) and the erasure engine adds the member's email
+    # and phone here (reason "erasure"). No LegalHold: it is not a law that keeps it, but
+    # the person's own objection to marketing.
+    erasure=pd.Anonymize(),
+    export=pd.Export("marketing_suppression"),
+)
+pd.register(
+    marketing_models.EmailOptInRequest,
+    subject="user",
+    purpose=MARKETING,
+    description="A request for marketing email waiting for your confirmation link.",
+    fields={
+        "user": pd.link(),
+        "email_hash": pd.personal(pd.Category.CONTACT),
+        "requested_at": pd.personal(pd.Category.PREFERENCES),
+    },
+    retention=pd.Retention(period=timedelta(days=30), after="requested_at"),
+    export=pd.Export("marketing_optin_pending"),
+)
+pd.register(
+    marketing_models.Campaign,
+    subject="created_by",
+    purpose=pd.Purpose.STAFF_AUDIT,
+    description="Which staff member wrote a marketing campaign.",
+    fields={
+        "created_by": pd.link(),
+        "channel": pd.not_personal(),
+        "subject": pd.not_personal(reason="Marketing text written for everyone."),
+        "body": pd.not_personal(reason="Marketing text written for everyone."),
+        "status": pd.not_personal(),
+        "sent_count": pd.not_personal(),
+        "last_member_id": pd.not_personal(reason="A position in the send loop."),
+        "created_at": pd.not_personal(),
+        "updated_at": pd.not_personal(),
+        "sent_at": pd.not_personal(),
+    },
+    # The campaign must survive its author's erasure: only the link to them goes.
+    erasure=pd.Anonymize(),
+)
+pd.register(
+    marketing_models.CampaignDelivery,
+    subject="user",
+    purpose=MARKETING,
+    description="Which marketing messages you received and when.",
+    fields={
+        "campaign": pd.not_personal(),
+        "user": pd.link(),
+        "sent_at": pd.personal(pd.Category.USAGE),
+    },
+    retention=pd.Retention(period=timedelta(days=2 * 365), after="sent_at"),
+    export=pd.Export("marketing_messages", tabular=True),
+    recipients=["email-gateway", "sms-gateway"],
+)
+
+# --- Usage tracking -----------------------------------------------------------------------
+
+ANALYTICS = pd.PurposeSpec(
+    "analytics", _("Counting how the service is used, to improve it"), pd.LegalBasis.CONSENT
+)
+
+pd.register(
+    tracking_models.TrackingEvent,
+    subject="user",
+    purpose=ANALYTICS,
+    description=(
+        "Pages and films you looked at, searches, time on page and links followed, recorded "
+        "only while you allow analytics, with your IP address shortened to its network."
+    ),
+    fields={
+        "event_id": pd.not_personal(reason="A random id that makes recording idempotent."),
+        "kind": pd.personal(pd.Category.USAGE),
+        "user": pd.link(),
+        "visitor_id": pd.personal(pd.Category.DEVICE),
+        "path": pd.personal(pd.Category.USAGE),
+        "search_query": pd.personal(pd.Category.USAGE),
+        "film": pd.personal(pd.Category.USAGE),
+        "referrer": pd.personal(pd.Category.USAGE),
+        "target_url": pd.personal(pd.Category.USAGE),
+        "time_on_page_ms": pd.personal(pd.Category.USAGE),
+        "device_class": pd.personal(pd.Category.DEVICE),
+        "browser_family": pd.personal(pd.Category.DEVICE),
+        "ip_prefix": pd.personal(pd.Category.DEVICE),
+        "city": pd.personal(pd.Category.LOCATION),
+        "created_at": pd.personal(pd.Category.USAGE),
+    },
+    erasure=pd.Delete(),
+    retention=pd.Retention(period=settings.PRIVACY_TRACKING_RETENTION, after="created_at"),
+    export=pd.Export("activity", tabular=True),
+    recipients=["hosting"],
+)

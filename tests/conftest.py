@@ -90,6 +90,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _isolated_tracking_spool(settings, tmp_path):
+    """Keep buffered usage events of each test in its own folder, never in .data/."""
+    settings.PRIVACY_TRACKING_SPOOL_DIR = str(tmp_path / "tracking-spool")
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache():
     """Start every test with an empty cache (rate limits, cached reads)."""
     from django.core.cache import cache

@@ -11,6 +11,8 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "cinema.settings.production",
     "DJANGO_SECRET_KEY": "k" * 20 + "-production-test-only-" + "9f8e7d6c5b4a3" * 3,
     "DJANGO_ALLOWED_HOSTS": "cinema.example.com",
+    "MARQUEE_SITE_URL": "https://cinema.example.com",
+    "MARQUEE_SUPPRESSION_SALT": "s" * 40,
     "MARQUEE_NO_BOOTSTRAP": "1",
 }
 

@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
     "privacy.middleware.ConsentMiddleware",
+    "privacy.policy_middleware.PolicyReviewMiddleware",
+    "privacy.tracking_middleware.TrackingMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -179,6 +181,39 @@ CINEMA_CURRENCY = env.str("MARQUEE_CURRENCY", default="KZT")
 CINEMA_REMINDER_LEAD = timedelta(minutes=env.int("MARQUEE_REMINDER_LEAD_MINUTES", default=180))
 # Largest avatar upload in bytes; the image is then re-encoded to at most 512x512 pixels.
 ACCOUNTS_AVATAR_MAX_BYTES = env.int("MARQUEE_AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
+# Absolute base of links in emails and headers (unsubscribe, confirmations), no slash at the end.
+SITE_URL = env.str("MARQUEE_SITE_URL", default="http://127.0.0.1:8000")
+# Marketing (privacy/services/marketing.py, suppression.py, campaigns.py; privacy/sms.py).
+# Shared secret of the SMS gateway's inbound webhook; unset, /privacy/sms/inbound/ answers 503.
+PRIVACY_SMS_WEBHOOK_SECRET = env.str("MARQUEE_SMS_WEBHOOK_SECRET", default="")
+# Key of the suppression list's address hashes. Never rotate it: old entries would stop
+# matching and unsubscribed people would be mailed again.
+PRIVACY_SUPPRESSION_SALT = env.str(
+    "MARQUEE_SUPPRESSION_SALT", default="dev-only-suppression-salt-5b1e0c7d9a2f4e68"
+)
+# How long the double opt-in link for marketing email stays valid.
+PRIVACY_MARKETING_CONFIRM_MAX_AGE = timedelta(
+    hours=env.int("MARQUEE_MARKETING_CONFIRM_HOURS", default=72)
+)
+PRIVACY_CAMPAIGN_BATCH_SIZE = env.int("MARQUEE_CAMPAIGN_BATCH_SIZE", default=500)
+# "privacy.sms.ConsoleGateway" (logs ids only) or "privacy.sms.HttpGateway" (POSTs to the URL).
+PRIVACY_SMS_GATEWAY = env.str("MARQUEE_SMS_GATEWAY", default="privacy.sms.ConsoleGateway")
+PRIVACY_SMS_GATEWAY_URL = env.str("MARQUEE_SMS_GATEWAY_URL", default="")
+PRIVACY_SMS_GATEWAY_TOKEN = env.str("MARQUEE_SMS_GATEWAY_TOKEN", default="")
+# Usage tracking (privacy/services/tracking.py): events wait in a buffer (a Redis list with
+# REDIS_URL, else this spool folder) until the flush task writes them in batches.
+PRIVACY_TRACKING_SPOOL_DIR = env.str(
+    "MARQUEE_TRACKING_SPOOL_DIR", default=str(DATA_DIR / "tracking-spool")
+)
+PRIVACY_TRACKING_REDIS_KEY = env.str(
+    "MARQUEE_TRACKING_REDIS_KEY", default="marquee:tracking:buffer"
+)
+PRIVACY_TRACKING_BATCH_SIZE = env.int("MARQUEE_TRACKING_BATCH_SIZE", default=5000)
+# Days usage events are kept (declared in privacy/privacy.py; deleted by retention).
+PRIVACY_TRACKING_RETENTION = timedelta(days=env.int("MARQUEE_TRACKING_RETENTION_DAYS", default=90))
+# Dotted path to a callable "network (e.g. 203.0.113.0/24) -> city name" for the approximate
+# city of usage events, used only for people who allow location. None: no city is recorded.
+PRIVACY_COARSE_GEO_LOOKUP = env.str("MARQUEE_COARSE_GEO_LOOKUP", default="") or None
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -246,6 +281,24 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Write buffered usage events (page views, searches, clicks) to the database in batches;
+    # at least once with unique event ids, so overlapping or repeated runs record nothing twice.
+    "flush-tracking-buffer": {
+        "task": "privacy.flush_tracking_buffer",
+        "schedule": timedelta(seconds=10),
+    },
+    # Resume marketing campaigns whose sending stopped (lost task message, killed worker);
+    # sending continues from the campaign's checkpoint, so nobody gets a message twice.
+    "resume-stalled-campaigns": {
+        "task": "privacy.resume_stalled_campaigns",
+        "schedule": timedelta(minutes=10),
+    },
+    # Resume emails about a material policy change whose task stalled (lost message, killed
+    # worker); sending continues from the checkpoint, so nobody is emailed twice.
+    "resume-policy-notifications": {
+        "task": "privacy.resume_policy_notifications",
+        "schedule": timedelta(minutes=10),
+    },
     # Re-queue outgoing email whose task message was lost (worker killed, broker restart).
     "requeue-stale-emails": {
         "task": "cinema.requeue_stale_emails",

@@ -9,6 +9,9 @@ from cinema.settings.env import env
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+SITE_URL = env.str("MARQUEE_SITE_URL")
+# Hashes on the suppression list must match for ever: set once, never rotate.
+PRIVACY_SUPPRESSION_SALT = env.str("MARQUEE_SUPPRESSION_SALT")
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Set when a TLS-terminating proxy sits in front, e.g. "HTTP_X_FORWARDED_PROTO,https".

@@ -262,8 +262,13 @@ def apply_browser_signals(
     return purposes
 
 
-def carry_over_visitor_choices(visitor_id: uuid.UUID | None, user, *, request=None) -> int:
-    """Copy an anonymous visitor's current choices to the member who just signed up."""
+def carry_over_visitor_choices(
+    visitor_id: uuid.UUID | None, user, *, request=None, policy_version: str = ""
+) -> int:
+    """Copy an anonymous visitor's current choices to the member who just signed up.
+
+    ``policy_version`` is the policy the member accepted by signing up (G4).
+    """
     if visitor_id is None:
         return 0
     states = current_states(Subject(visitor_id=visitor_id))
@@ -273,6 +278,7 @@ def carry_over_visitor_choices(visitor_id: uuid.UUID | None, user, *, request=No
         Subject.of(user),
         {purpose: state.granted for purpose, state in states.items()},
         source=Source.CARRY_OVER,
+        policy_version=policy_version,
         request=request,
     )
     return len(states)

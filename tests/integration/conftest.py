@@ -64,6 +64,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, worker_outbox, tmp
         "EMAIL_DELIVERY_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(worker_outbox),
         "MARQUEE_NO_BOOTSTRAP": "1",
+        # The same Redis database as the broker: what this test process buffers there (usage
+        # events, with settings.REDIS_URL overridden to it) is what the worker reads.
+        "REDIS_URL": broker_url,
     }
     name = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}@%h"
     with open(log_path, "wb") as log:

@@ -97,9 +97,7 @@ def test_gpc_withdraws_an_earlier_grant_once_and_a_later_request_without_it_is_n
 def test_an_explicit_confirmation_despite_gpc_is_respected_and_recorded():
     member = make_member()
     subject = consent.Subject.of(member)
-    consent.record_choices(
-        subject, {"advertising": True}, source="settings", overrides_signal=True
-    )
+    consent.record_choices(subject, {"advertising": True}, source="settings", overrides_signal=True)
 
     consent.apply_browser_signals(subject, ["gpc"])
 
