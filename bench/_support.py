@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import platform
 import shutil
@@ -163,3 +164,47 @@ def environment_params() -> dict:
 
         params["database_version"] = sqlite3.sqlite_version
     return params
+
+
+# --- Requests through the WSGI interface ---------------------------------------------------
+
+HOST = "testserver"
+
+
+def wsgi_get(app, path: str, *, query: str = "", headers: dict | None = None) -> tuple[str, bytes]:
+    """One GET through the WSGI interface, body consumed and closed as a server does.
+
+    ``headers`` are extra CGI-style environ keys (``{"HTTP_COOKIE": ...}``).
+    """
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": HOST,
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": HOST,
+        "HTTP_ACCEPT": "text/html",
+        "HTTP_ACCEPT_LANGUAGE": "en",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        **(headers or {}),
+    }
+    status_holder = []
+
+    def start_response(status, response_headers, exc_info=None):
+        status_holder.append(status)
+
+    response = app(environ, start_response)
+    try:
+        body = b"".join(response)
+    finally:
+        response.close()
+    return status_holder[0], body

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
-import sys
 
-from bench._support import environment_params, fresh_database, log, rate, ratio, time_call
-
-HOST = "testserver"
+from bench._support import (
+    HOST,
+    environment_params,
+    fresh_database,
+    log,
+    rate,
+    ratio,
+    time_call,
+    wsgi_get,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,12 +41,12 @@ def run(args: argparse.Namespace) -> dict:
         app = WSGIHandler()
         home, bare = "/", f"/{BARE_PATH}"
         for path in (home, bare):
-            status, body = _request(app, path)
+            status, body = wsgi_get(app, path)
             if not status.startswith("200"):
                 raise RuntimeError(f"GET {path} answered {status}")
             log(f"GET {path}: {status}, {len(body)} bytes")
             for _ in range(args.warmup):
-                _request(app, path)
+                wsgi_get(app, path)
 
         home_rates, bare_rates = [], []
         for _ in range(args.repeat):
@@ -49,7 +54,7 @@ def run(args: argparse.Namespace) -> dict:
             bare_rates.append(rate(args.requests, time_call(lambda: _many(app, bare, args))))
             home_rates.append(rate(args.requests, time_call(lambda: _many(app, home, args))))
             log(f"round: home {home_rates[-1]:.0f} rps, bare {bare_rates[-1]:.0f} rps")
-        home_bytes = len(_request(app, home)[1])
+        home_bytes = len(wsgi_get(app, home)[1])
 
     figure = statistics.median(home_rates)
     baseline = statistics.median(bare_rates)
@@ -87,39 +92,4 @@ def run(args: argparse.Namespace) -> dict:
 
 def _many(app, path: str, args: argparse.Namespace) -> None:
     for _ in range(args.requests):
-        _request(app, path)
-
-
-def _request(app, path: str) -> tuple[str, bytes]:
-    """One GET through the WSGI interface, body consumed and closed like a server does."""
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": HOST,
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": HOST,
-        "HTTP_ACCEPT": "text/html",
-        "HTTP_ACCEPT_LANGUAGE": "en",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    status_holder = []
-
-    def start_response(status, headers, exc_info=None):
-        status_holder.append(status)
-
-    response = app(environ, start_response)
-    try:
-        body = b"".join(response)
-    finally:
-        response.close()
-    return status_holder[0], body
+        wsgi_get(app, path)

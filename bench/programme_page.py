@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import io
 import statistics
-import sys
 from datetime import timedelta
 
-from bench._support import environment_params, fresh_database, log, rate, ratio, time_call
-
-HOST = "testserver"
+from bench._support import (
+    HOST,
+    environment_params,
+    fresh_database,
+    log,
+    rate,
+    ratio,
+    time_call,
+    wsgi_get,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,14 +57,14 @@ def run(args: argparse.Namespace) -> dict:
         app = WSGIHandler()
         page, bare = "/programme/", f"/{BARE_PATH}"
         with CaptureQueriesContext(connection) as queries:
-            status, body = _request(app, page, query)
+            status, body = wsgi_get(app, page, query=query)
         query_count = len(queries)
         if not status.startswith("200"):
             raise RuntimeError(f"GET {page}?{query} answered {status}")
         log(f"GET {page}?{query}: {status}, {len(body)} bytes, {query_count} queries")
         for path, qs in ((page, query), (bare, "")):
             for _ in range(args.warmup):
-                _request(app, path, qs)
+                wsgi_get(app, path, query=qs)
 
         page_rates, bare_rates = [], []
         for _ in range(args.repeat):
@@ -106,39 +111,4 @@ def run(args: argparse.Namespace) -> dict:
 
 def _many(app, path: str, query: str, args: argparse.Namespace) -> None:
     for _ in range(args.requests):
-        _request(app, path, query)
-
-
-def _request(app, path: str, query: str = "") -> tuple[str, bytes]:
-    """One GET through the WSGI interface, body consumed and closed like a server does."""
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": HOST,
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": HOST,
-        "HTTP_ACCEPT": "text/html",
-        "HTTP_ACCEPT_LANGUAGE": "en",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    status_holder = []
-
-    def start_response(status, headers, exc_info=None):
-        status_holder.append(status)
-
-    response = app(environ, start_response)
-    try:
-        body = b"".join(response)
-    finally:
-        response.close()
-    return status_holder[0], body
+        wsgi_get(app, path, query=query)

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import uuid
 
-from bench._support import environment_params, fresh_database, log, rate, ratio, time_call
-from bench.home_page import HOST
+from bench._support import (
+    HOST,
+    environment_params,
+    fresh_database,
+    log,
+    rate,
+    ratio,
+    time_call,
+    wsgi_get,
+)
 
 TARGET_RATIO = 0.9
 
@@ -63,12 +69,12 @@ def run(args: argparse.Namespace) -> dict:
 
             sides = {"on": visitor_cookie(True), "off": visitor_cookie(False)}
             for side, cookie in sides.items():
-                status, body = _request_with_cookie(app, args.path, cookie)
+                status, body = wsgi_get(app, args.path, headers=_visitor_headers(cookie))
                 if not status.startswith("200"):
                     raise RuntimeError(f"GET {args.path} ({side}) answered {status}")
                 log(f"GET {args.path} tracking {side}: {status}, {len(body)} bytes")
                 for _ in range(args.warmup):
-                    _request_with_cookie(app, args.path, cookie)
+                    wsgi_get(app, args.path, headers=_visitor_headers(cookie))
             if len(buffer) < args.warmup:
                 raise RuntimeError("tracking is on but nothing reached the buffer")
             tracking.flush_buffer(max_batches=10**6)
@@ -162,42 +168,14 @@ def _timed_round(app, args: argparse.Namespace, cookie: str) -> float:
 
 def _many(app, args: argparse.Namespace, cookie: str) -> None:
     for _ in range(args.requests):
-        _request_with_cookie(app, args.path, cookie)
+        wsgi_get(app, args.path, headers=_visitor_headers(cookie))
 
 
-def _request_with_cookie(app, path: str, cookie: str) -> tuple[str, bytes]:
-    """One GET through the WSGI interface (as bench/home_page.py), carrying ``cookie``."""
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": HOST,
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
+def _visitor_headers(cookie: str) -> dict:
+    """A real browser's headers, so tracking has a user agent, referrer and address."""
+    return {
         "REMOTE_ADDR": "203.0.113.77",
-        "HTTP_HOST": HOST,
-        "HTTP_ACCEPT": "text/html",
-        "HTTP_ACCEPT_LANGUAGE": "en",
         "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
         "HTTP_REFERER": "https://search.example/results?q=cinema",
         "HTTP_COOKIE": cookie,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
     }
-    status_holder = []
-
-    def start_response(status, headers, exc_info=None):
-        status_holder.append(status)
-
-    response = app(environ, start_response)
-    try:
-        body = b"".join(response)
-    finally:
-        response.close()
-    return status_holder[0], body
