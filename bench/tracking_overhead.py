@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> dict:
     from django.core.handlers.wsgi import WSGIHandler
     from django.test.utils import override_settings
 
-    from privacy.middleware import VISITOR_COOKIE_SALT
+    from privacy.middleware.consent import VISITOR_COOKIE_SALT
     from privacy.models import TrackingEvent
     from privacy.services import consent, tracking
 
@@ -142,7 +142,7 @@ def _collection_cost_us(cookie: str) -> float:
     from django.test import RequestFactory
     from django.urls import resolve
 
-    from privacy.middleware import RequestConsent
+    from privacy.middleware.consent import RequestConsent
     from privacy.services import tracking
 
     request = RequestFactory().get(

@@ -4,7 +4,7 @@
 message's reference id only, never the number or the text) or :class:`HttpGateway`, which
 POSTs JSON ``{"to", "text", "reference"}`` to ``PRIVACY_SMS_GATEWAY_URL`` with the bearer
 token ``PRIVACY_SMS_GATEWAY_TOKEN``. Replies from members (STOP) arrive at the inbound
-webhook, ``privacy.views_marketing.sms_inbound``.
+webhook, ``privacy.views.marketing.sms_inbound``.
 """
 
 from __future__ import annotations

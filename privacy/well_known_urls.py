@@ -2,8 +2,8 @@
 
 from django.urls import path
 
-from privacy import views
+from privacy.views import consent
 
 urlpatterns = [
-    path("gpc.json", views.gpc_json, name="gpc_json"),
+    path("gpc.json", consent.gpc_json, name="gpc_json"),
 ]

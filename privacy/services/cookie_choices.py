@@ -1,8 +1,9 @@
 """The cookie banner and the cookie settings page: what they show and what a click records.
 
 Both surfaces read the person's answers through ``request.consent`` (see
-:mod:`privacy.middleware`) and write through :func:`privacy.services.consent.record_choices`,
-so the ledger is the only place a choice lives (K3, M9, S5, G4, G6).
+:mod:`privacy.middleware.consent`) and write through
+:func:`privacy.services.consent.record_choices`, so the ledger is the only place a choice
+lives (K3, M9, S5, G4, G6).
 
 A purpose that a browser opt-out signal refuses (``Sec-GPC``/``DNT``, M14) is *locked*:
 "Accept all" does not turn it on, and a member turns it on only by ticking a separate

@@ -3,7 +3,7 @@
 Design
 ------
 Collection happens in two places, both through :func:`may_track`: the page-view middleware
-(``privacy.tracking_middleware``) and the beacon endpoint (``privacy.tracking_views``) that
+(``privacy.middleware.tracking``) and the beacon endpoint (``privacy.views.tracking``) that
 ``static/marquee/analytics.js`` posts time on page and outbound clicks to. Both only turn
 the request into a compact JSON entry and append it to a *buffer* (one RPUSH, or one
 ``write`` to an open file); nothing on the request path writes to the database.

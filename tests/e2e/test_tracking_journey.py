@@ -7,7 +7,7 @@ import pytest
 from django.core import signing
 from playwright.sync_api import Page, expect
 
-from privacy.middleware import VISITOR_COOKIE_SALT
+from privacy.middleware.consent import VISITOR_COOKIE_SALT
 from privacy.models import TrackingEvent
 from privacy.services import consent, tracking
 from tests.cinema.factories import make_film

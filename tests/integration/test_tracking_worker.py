@@ -8,7 +8,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from privacy.middleware import VISITOR_COOKIE_SALT
+from privacy.middleware.consent import VISITOR_COOKIE_SALT
 from privacy.models import TrackingEvent
 from privacy.services import consent, tracking
 from privacy.tasks import flush_tracking_buffer

@@ -8,7 +8,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
 
-from privacy.middleware import ConsentMiddleware, browser_signals
+from privacy.middleware.consent import ConsentMiddleware, browser_signals
 from privacy.models import ConsentRecord, ConsentState
 from privacy.services import consent
 from privacy.services.network import truncate_ip, user_agent_family

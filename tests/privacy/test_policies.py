@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cinema.models import OutboundEmail
-from privacy.middleware import VISITOR_COOKIE_SALT
+from privacy.middleware.consent import VISITOR_COOKIE_SALT
 from privacy.models import ConsentRecord, PolicyAcceptance, PolicyNotification, PolicyVersion
 from privacy.services import consent, policies, policy_notifications
 from tests.factories import PASSWORD, make_member

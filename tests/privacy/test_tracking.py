@@ -10,7 +10,7 @@ from django.core import signing
 from django.core.management import call_command
 from django.urls import reverse
 
-from privacy.middleware import VISITOR_COOKIE_SALT
+from privacy.middleware.consent import VISITOR_COOKIE_SALT
 from privacy.models import TrackingEvent
 from privacy.registry import Action, registry
 from privacy.services import consent, tracking

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from privacy import policy_admin  # noqa: F401  (registers the policy admin)
+from privacy.admin import policies  # noqa: F401  (registers the policy admin)
 from privacy.models import ConsentPurpose, ConsentRecord, Disclosure
 from privacy.models import marketing as marketing_models
 from privacy.registry import Category

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from privacy import sms
-from privacy.forms_marketing import MarketingPreferencesForm
+from privacy.forms.marketing import MarketingPreferencesForm
 from privacy.services import marketing
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Page views for usage analytics, recorded after the page is rendered (K2, M9).
 
-Runs after ``privacy.middleware.ConsentMiddleware``, whose ``request.consent`` it asks
+Runs after ``privacy.middleware.consent.ConsentMiddleware``, whose ``request.consent`` it asks
 through :func:`privacy.services.tracking.may_track`. A request that may be tracked gets a
 ``tracking_event_id`` before the view runs, so that ``templates/base.html`` can hand it to
 ``analytics.js`` (which later adds the time spent on the page); the event itself is only

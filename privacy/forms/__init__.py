@@ -1,0 +1,1 @@
+"""Forms of the privacy app, one module per capability."""

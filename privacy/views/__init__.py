@@ -1,0 +1,1 @@
+"""Views of the privacy app, one module per capability."""
