@@ -11,4 +11,5 @@ urlpatterns = [
     path("avatar/remove/", views.remove_avatar, name="avatar_remove"),
     path("avatar/image/", views.avatar_image, name="avatar_image"),
     path("avatar/image/<int:user_id>/", views.avatar_image, name="member_avatar_image"),
+    path("devices/<int:session_id>/end/", views.end_session, name="end_session"),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import UpdateView
 
 from accounts.forms import AvatarForm, ProfileForm
-from accounts.services import avatar
+from accounts.services import avatar, devices
 
 
 class ProfileView(LoginRequiredMixin, UpdateView):
@@ -122,3 +122,15 @@ def set_language(request):
         samesite=settings.LANGUAGE_COOKIE_SAMESITE,
     )
     return response
+
+
+@login_required
+@require_POST
+def end_session(request, session_id):
+    if devices.end_session(request.user, session_id=session_id, request=request):
+        messages.success(request, _("That device has been signed out."))
+    else:
+        messages.error(request, _("That device was already signed out."))
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    return redirect("usersessions_list")

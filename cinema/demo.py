@@ -11,6 +11,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
@@ -21,6 +23,9 @@ from faker import Faker
 MEMBER_EMAIL = "member@marquee.example"
 OFFICER_EMAIL = "officer@marquee.example"
 DEMO_PASSWORD = "marquee-demo-2026"  # noqa: S105 - published demo credential
+# Staff need a second factor for the admin; the demo officer's authenticator-app secret is
+# published too (add it to any TOTP app, or compute codes from it) so the demo stays usable.
+DEMO_TOTP_SECRET = "MARQUEEDEMOOFFICERTOTPSECRETKEYS"  # noqa: S105 - published demo credential
 PRIVACY_OFFICER_GROUP = "Privacy officer"
 BATCH_SIZE = 2000
 
@@ -88,7 +93,18 @@ def _ensure_demo_accounts() -> int:
             )
             if user.is_staff:
                 user.groups.add(group)
+                _ensure_demo_totp(user)
     return created
+
+
+def _ensure_demo_totp(user) -> None:
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        return
+    Authenticator.objects.create(
+        user=user,
+        type=Authenticator.Type.TOTP,
+        data={"secret": get_mfa_adapter().encrypt(DEMO_TOTP_SECRET)},
+    )
 
 
 def _generate_members(count: int, seed: int) -> Iterator[dict]:

@@ -28,3 +28,6 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests of other areas sign staff in with force_login and no authenticator; the staff-MFA
+# rule is switched on by the tests that are about it (tests/accounts/test_mfa.py).
+ACCOUNTS_STAFF_REQUIRE_MFA = False

@@ -85,6 +85,7 @@ class Command(BaseCommand):
             "  Demo logins (email / password):",
             f"    member           {demo.MEMBER_EMAIL} / {demo.DEMO_PASSWORD}",
             f"    privacy officer  {demo.OFFICER_EMAIL} / {demo.DEMO_PASSWORD}",
+            f"                     authenticator-app secret {demo.DEMO_TOTP_SECRET}",
             "",
             "  Emails are printed below by the worker. Press Ctrl-C to stop.",
             "",
