@@ -1,6 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
-from privacy.services import consent, policies
+from accounts.services import signup
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -15,14 +15,7 @@ class AccountAdapter(DefaultAccountAdapter):
         user.preferred_language = data.get("preferred_language") or ""
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            # Signing up accepts the privacy policy in force, in the member's language (G4).
-            accepted = policies.record_signup_acceptance(user)
-            # Choices made in the cookie banner before signing up belong to the account now.
-            visitor_id = getattr(getattr(request, "consent", None), "visitor_id", None)
-            consent.carry_over_visitor_choices(
-                visitor_id,
-                user,
-                request=request,
-                policy_version=accepted.version if accepted is not None else "",
-            )
+            # Policy acceptance (G4) and banner choices; social sign-up records them in
+            # accounts.social_adapter after the user row exists (it calls us with commit=False).
+            signup.record_signup(user, request=request)
         return user

@@ -1,6 +1,7 @@
 import copy
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.socialaccount.forms import SignupForm as AllauthSocialSignupForm
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -91,6 +92,32 @@ class SignupForm(ProfileFieldsMixin, AllauthSignupForm):
         # allauth drops its own username field when usernames are not the login; ours is
         # an optional public name, so put it back.
         self.fields["username"] = copy.deepcopy(ProfileFieldsMixin.base_fields["username"])
+        current = (get_language() or settings.LANGUAGE_CODE).lower()
+        codes = [code for code, _name in settings.LANGUAGES]
+        self.fields["preferred_language"].initial = current if current in codes else "en"
+        self.order_fields(self.field_order)
+
+
+class SocialSignupForm(ProfileFieldsMixin, AllauthSocialSignupForm):
+    """Sign-up after Google, Facebook, X or Apple: the provider's name and email, prefilled,
+    plus the fields no provider gives us, above all the date of birth (age gate)."""
+
+    field_order = [
+        "email",
+        "first_name",
+        "last_name",
+        "patronymic",
+        "date_of_birth",
+        "phone",
+        "username",
+        "preferred_language",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The provider's handle is not our public name: the member chooses one, or none.
+        self.fields["username"] = copy.deepcopy(ProfileFieldsMixin.base_fields["username"])
+        self.initial.pop("username", None)
         current = (get_language() or settings.LANGUAGE_CODE).lower()
         codes = [code for code, _name in settings.LANGUAGES]
         self.fields["preferred_language"].initial = current if current in codes else "en"
