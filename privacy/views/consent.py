@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from cinema.ratelimit import rate_limit
 from privacy.forms.consent import BannerChoiceForm, CookieSettingsForm
 from privacy.services import consent, cookie_choices
 
@@ -37,6 +38,7 @@ def _method_not_allowed(request):
 
 
 @never_cache
+@rate_limit("consent_banner", rate="30/m/ip")
 def consent_banner(request):
     """Record a click in the cookie banner (a plain form: works without JavaScript)."""
     if request.method != "POST":

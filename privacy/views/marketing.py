@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cinema.ratelimit import rate_limit
 from privacy import sms
 from privacy.forms.marketing import MarketingPreferencesForm
 from privacy.services import marketing
@@ -35,6 +36,7 @@ OUTCOME_MESSAGES = {
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("marketing_preferences", rate="10/m/user")
 def marketing_preferences(request):
     """Show and change the signed-in member's marketing preferences, per channel (G3)."""
     if request.method == "POST":
@@ -56,6 +58,7 @@ def marketing_preferences(request):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("marketing_confirm", rate="10/m/ip")
 def confirm_marketing_email(request, token):
     """Double opt-in: a GET shows a button, only its POST records the consent.
 
@@ -76,6 +79,7 @@ def confirm_marketing_email(request, token):
 @csrf_exempt  # RFC 8058 one-click: the mail provider POSTs without a session; the signed
 # token is the authorisation, and all it can do is switch marketing off.
 @require_http_methods(["GET", "POST"])
+@rate_limit("unsubscribe", rate="20/m/ip")
 def unsubscribe(request, token):
     """One-click unsubscribe: a POST unsubscribes, a GET only shows the button."""
     try:
@@ -93,6 +97,7 @@ def unsubscribe(request, token):
 
 @csrf_exempt  # called by the SMS gateway, authenticated by the body's HMAC signature
 @require_POST
+@rate_limit("sms_inbound", rate="300/m/ip")
 def sms_inbound(request):
     """Inbound SMS from the gateway: STOP, TD, 退订 or СТОП end marketing SMS (L8).
 

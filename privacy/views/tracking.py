@@ -4,6 +4,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbid
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from cinema.ratelimit import rate_limit
 from privacy.services import tracking
 
 
@@ -20,6 +21,7 @@ def _same_origin(request) -> bool:
 
 @csrf_exempt
 @require_POST
+@rate_limit("tracking_beacon", rate="120/m/ip")
 def track(request):
     """Accept one beacon: 204 when accepted (or silently dropped without consent), 400 if bad."""
     if not _same_origin(request):
