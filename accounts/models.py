@@ -107,3 +107,38 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name
+
+
+class KnownDevice(models.Model):
+    """A browser family on a network a member has signed in from before.
+
+    Only a keyed hash of "family + /24 network" is kept, never the address or the
+    User-Agent: enough to tell "seen before" from "new", too little to locate anyone.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="known_devices"
+    )
+    fingerprint_hash = models.CharField(max_length=64)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("known sign-in device")
+        verbose_name_plural = _("known sign-in devices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "fingerprint_hash"], name="accounts_knowndevice_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"KnownDevice {self.pk}"
+
+
+def display_name(user) -> str:
+    """How a member is named to themselves on pages and in email (first name, else email).
+
+    ``str(user)`` stays ``User #<id>`` so that logs never carry personal data.
+    """
+    return user.first_name or user.email

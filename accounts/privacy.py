@@ -1,6 +1,8 @@
 """Personal-data declarations of the accounts app."""
 
-from accounts.models import User
+from django.conf import settings
+
+from accounts.models import KnownDevice, User
 from privacy import registry as pd
 
 pd.register(
@@ -29,5 +31,22 @@ pd.register(
     },
     erasure=pd.Delete(),
     export=pd.Export("profile"),
+    recipients=["hosting"],
+)
+
+pd.register(
+    KnownDevice,
+    subject="user",
+    purpose=pd.Purpose.SECURITY,
+    description="Browsers and networks you signed in from, kept as a hash to spot new ones.",
+    fields={
+        "user": pd.link(),
+        "fingerprint_hash": pd.personal(pd.Category.DEVICE),
+        "first_seen": pd.personal(pd.Category.SECURITY),
+        "last_seen": pd.personal(pd.Category.SECURITY),
+    },
+    erasure=pd.Delete(),
+    retention=pd.Retention(period=settings.ACCOUNTS_KNOWN_DEVICE_RETENTION, after="last_seen"),
+    export=pd.Export("devices", tabular=True),
     recipients=["hosting"],
 )

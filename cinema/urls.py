@@ -1,7 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from cinema import views
+
+# Admin sign-in is allauth's: its rate limits, its second-factor step, one login page.
+# Staff without a second factor are sent to set one up (accounts.middleware).
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -24,6 +24,7 @@ from cinema.forms import (
     ProgrammeFilterForm,
 )
 from cinema.models import Booking, Film, Showtime
+from cinema.ratelimit import rate_limit
 from cinema.services import booking as booking_service
 from cinema.services import recommendations as recommendations_service
 
@@ -115,6 +116,7 @@ def film_detail(request, slug):
 
 
 @require_POST
+@rate_limit("nearest_cinemas", rate="30/m/ip")
 def nearest_cinemas(request):
     """Return the cinemas nearest to the posted coordinates, as JSON.
 
@@ -150,6 +152,7 @@ def nearest_cinemas(request):
 
 
 @login_required
+@rate_limit("booking", rate="10/m/user")
 def book(request, showtime_id):
     try:
         showtime = selectors.showtime_for_booking(showtime_id)

@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "cinema.example.com",
     "MARQUEE_SITE_URL": "https://cinema.example.com",
     "MARQUEE_SUPPRESSION_SALT": "s" * 40,
+    "MARQUEE_MFA_ENCRYPTION_KEY": "m" * 40,
     "MARQUEE_NO_BOOTSTRAP": "1",
 }
 

@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.facebook",
+    "allauth.socialaccount.providers.twitter_oauth2",
+    "allauth.socialaccount.providers.apple",
     "allauth.mfa",
     "allauth.usersessions",
     "phonenumber_field",
@@ -59,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.StaffMFAMiddleware",
+    "accounts.middleware.UnconfiguredProviderMiddleware",
 ]
 
 ROOT_URLCONF = "cinema.urls"
@@ -137,6 +143,7 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_USER_DISPLAY = "accounts.models.display_name"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
@@ -162,8 +169,73 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
-SOCIALACCOUNT_PROVIDERS: dict = {}
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Our own endpoints, limited by cinema/ratelimit.py with the same machinery; each view's
+# decorator holds its default, this dict overrides per action ("" switches a limit off).
+MARQUEE_RATE_LIMITS: dict[str, str] = {
+    "unsubscribe": "20/m/ip",
+    "sms_inbound": "300/m/ip",  # one gateway IP relays every reply: keep it generous
+    "marketing_preferences": "10/m/user",
+    "marketing_confirm": "10/m/ip",
+    "consent_banner": "30/m/ip",
+    "nearest_cinemas": "30/m/ip",
+    "tracking_beacon": "120/m/ip",
+    "booking": "10/m/user",
+}
+# Social sign-in (accounts/social_adapter.py): only name, email and photo are imported (M2),
+# sign-up always shows our form (date of birth, policy), provider tokens are never stored.
+SOCIALACCOUNT_ADAPTER = "accounts.social_adapter.SocialAccountAdapter"
+SOCIALACCOUNT_FORMS = {"signup": "accounts.forms.SocialSignupForm"}
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+# Smallest scopes that give name, email and picture. A provider gets a button once it has
+# an app: from MARQUEE_<PROVIDER>_CLIENT_ID/_SECRET here, or a SocialApp added in the admin.
+SOCIALACCOUNT_PROVIDERS: dict = {
+    "google": {"SCOPE": ["openid", "email", "profile"]},
+    "facebook": {
+        "METHOD": "oauth2",
+        "SCOPE": ["email", "public_profile"],
+        "FIELDS": ["id", "email", "name", "first_name", "last_name", "picture"],
+    },
+    "twitter_oauth2": {"SCOPE": ["users.read", "tweet.read"]},
+    "apple": {"SCOPE": ["name", "email"]},
+}
+for _provider, _prefix in [
+    ("google", "GOOGLE"),
+    ("facebook", "FACEBOOK"),
+    ("twitter_oauth2", "X"),
+    ("apple", "APPLE"),
+]:
+    _client_id = env.str(f"MARQUEE_{_prefix}_CLIENT_ID", default="")
+    _secret = env.str(f"MARQUEE_{_prefix}_SECRET", default="")
+    if _client_id and _secret:
+        _app: dict = {"client_id": _client_id, "secret": _secret}
+        if _provider == "apple":
+            # Apple: the secret is the key id; the team id and the .p8 key sign the request.
+            _app["key"] = env.str("MARQUEE_APPLE_TEAM_ID", default="")
+            _app["settings"] = {
+                "certificate_key": env.str("MARQUEE_APPLE_CERTIFICATE_KEY", default="")
+            }
+        SOCIALACCOUNT_PROVIDERS[_provider]["APPS"] = [_app]
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Passkeys (security keys, WebAuthn) serve as a second factor. Password-less "Sign in with
+# a passkey" stays off for now: it adds a second sign-in button that the journeys and the
+# sign-in page copy do not yet account for; switch on with MARQUEE_PASSKEY_LOGIN=1.
+MFA_PASSKEY_LOGIN_ENABLED = env.bool("MARQUEE_PASSKEY_LOGIN", default=False)
+MFA_TOTP_ISSUER = env.str("MARQUEE_SITE_NAME", default="Marquee")
+# Browsers allow WebAuthn on http://localhost only; allauth must agree when developing.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Encrypts TOTP secrets and recovery-code seeds at rest (accounts/mfa_adapter.py).
+MFA_ADAPTER = "accounts.mfa_adapter.MFAAdapter"
+# Key material for that encryption; empty derives one from SECRET_KEY (development only,
+# production.py requires it). Changing it makes every stored authenticator unusable.
+ACCOUNTS_MFA_ENCRYPTION_KEY = env.str("MARQUEE_MFA_ENCRYPTION_KEY", default="")
+# Staff must have an authenticator before any admin page opens (accounts/middleware.py).
+ACCOUNTS_STAFF_REQUIRE_MFA = env.bool("MARQUEE_STAFF_REQUIRE_MFA", default=True)
+# How long a remembered sign-in device (accounts.KnownDevice) is kept after last use.
+ACCOUNTS_KNOWN_DEVICE_RETENTION = timedelta(
+    days=env.int("MARQUEE_KNOWN_DEVICE_RETENTION_DAYS", default=365)
+)
 # One row per signed-in session and user: the per-member index of sessions, so that
 # signing a member out everywhere never scans the whole session table.
 USERSESSIONS_TRACK_ACTIVITY = True
@@ -335,7 +407,15 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
-        "form-action": [SELF],
+        # "Continue with Google" and the like are form posts answered by a redirect to the
+        # provider's authorize page; browsers check form-action on that redirect too.
+        "form-action": [
+            SELF,
+            "https://accounts.google.com",
+            "https://www.facebook.com",
+            "https://x.com",
+            "https://appleid.apple.com",
+        ],
         "frame-ancestors": [NONE],
     },
 }

@@ -12,6 +12,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 SITE_URL = env.str("MARQUEE_SITE_URL")
 # Hashes on the suppression list must match for ever: set once, never rotate.
 PRIVACY_SUPPRESSION_SALT = env.str("MARQUEE_SUPPRESSION_SALT")
+# Encrypts TOTP secrets at rest; set once: changing it disables every authenticator.
+ACCOUNTS_MFA_ENCRYPTION_KEY = env.str("MARQUEE_MFA_ENCRYPTION_KEY")
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Set when a TLS-terminating proxy sits in front, e.g. "HTTP_X_FORWARDED_PROTO,https".

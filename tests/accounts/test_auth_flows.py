@@ -116,3 +116,13 @@ def test_changing_email_asks_for_the_password_again_then_verifies_the_new_addres
     new = EmailAddress.objects.get(email="ruslan.new@example.com")
     assert not new.verified
     assert any(m.to == ["ruslan.new@example.com"] for m in mail.outbox)
+
+
+def test_members_are_named_by_their_first_name_not_an_internal_id(client):
+    make_member(email="ruslan@example.com", first_name="Ruslan")
+
+    response = sign_in(client, "ruslan@example.com")
+    page = client.get(response["Location"]).content.decode()
+
+    assert "Successfully signed in as Ruslan." in page
+    assert "User #" not in page

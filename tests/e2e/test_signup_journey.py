@@ -47,19 +47,19 @@ def test_visitor_signs_up_verifies_email_signs_out_and_back_in(
     page.goto(live_server.url)
     expect(page.get_by_role("heading", level=1)).to_have_text("Your seats, your data, your choice.")
     snap(page, "01-home")
-    header(page).get_by_role("link", name="Sign up").click()
+    header(page).get_by_role("link", name="Sign up", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/accounts/signup/")
     expect(page.get_by_role("heading", name="Sign Up")).to_be_visible()
 
     # Only the required fields are filled in; the optional ones stay empty.
     fill_signup_form(page, email=email, born=date(1990, 5, 17))
     snap(page, "02-signup-filled")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign Up", exact=True).click()
 
     # The site asks for verification before the first sign-in.
     expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
     expect(page.get_by_text("We have sent an email to you for verification")).to_be_visible()
-    expect(header(page).get_by_role("link", name="Sign in")).to_be_visible()
+    expect(header(page).get_by_role("link", name="Sign in", exact=True)).to_be_visible()
     snap(page, "03-verification-sent")
 
     user = get_user_model().objects.get(email=email)
@@ -87,20 +87,20 @@ def test_visitor_signs_up_verifies_email_signs_out_and_back_in(
     expect(page.get_by_role("heading", name="Confirm Email Address")).to_be_visible()
     expect(page.get_by_role("main")).to_contain_text(email)
     snap(page, "04-confirm-email")
-    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("button", name="Confirm", exact=True).click()
 
     # Confirming signs the member in and lands on the home page.
     expect(page).to_have_url(f"{live_server.url}/")
     expect(page.get_by_role("status")).to_contain_text(f"You have confirmed {email}.")
     expect(page.get_by_text("Welcome back, Ada.")).to_be_visible()
-    expect(header(page).get_by_role("button", name="Sign out")).to_be_visible()
-    expect(header(page).get_by_role("link", name="My account")).to_be_visible()
-    expect(header(page).get_by_role("link", name="Sign in")).to_have_count(0)
+    expect(header(page).get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    expect(header(page).get_by_role("link", name="My account", exact=True)).to_be_visible()
+    expect(header(page).get_by_role("link", name="Sign in", exact=True)).to_have_count(0)
     snap(page, "05-signed-in-after-confirmation")
     assert user.emailaddress_set.get().verified is True
 
     # The account page shows the member's own details.
-    header(page).get_by_role("link", name="My account").click()
+    header(page).get_by_role("link", name="My account", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/me/profile/")
     expect(page.get_by_label("First name")).to_have_value("Ada")
     expect(page.get_by_label("Date of birth")).to_have_value("1990-05-17")
@@ -108,11 +108,11 @@ def test_visitor_signs_up_verifies_email_signs_out_and_back_in(
     snap(page, "06-my-account")
 
     # Signing out from the header takes effect at once (a POST, no extra confirmation).
-    header(page).get_by_role("button", name="Sign out").click()
+    header(page).get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(f"{live_server.url}/")
     expect(page.get_by_role("status")).to_contain_text("You have signed out.")
-    expect(header(page).get_by_role("link", name="Sign in")).to_be_visible()
-    expect(header(page).get_by_role("button", name="Sign out")).to_have_count(0)
+    expect(header(page).get_by_role("link", name="Sign in", exact=True)).to_be_visible()
+    expect(header(page).get_by_role("button", name="Sign out", exact=True)).to_have_count(0)
     snap(page, "07-signed-out")
 
     # The profile is no longer reachable without signing in.
@@ -120,17 +120,17 @@ def test_visitor_signs_up_verifies_email_signs_out_and_back_in(
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/me/profile/$"))
 
     # Signing in again with email and password works.
-    header(page).get_by_role("link", name="Sign in").click()
+    header(page).get_by_role("link", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
     field(page, "Email").fill(email)
     field(page, "Password").fill(PASSWORD)
     snap(page, "08-sign-in-filled")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign In", exact=True).click()
 
     expect(page).to_have_url(f"{live_server.url}/")
     expect(page.get_by_text("Welcome back, Ada.")).to_be_visible()
-    expect(header(page).get_by_role("button", name="Sign out")).to_be_visible()
-    expect(header(page).get_by_role("link", name="My account")).to_be_visible()
+    expect(header(page).get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    expect(header(page).get_by_role("link", name="My account", exact=True)).to_be_visible()
     snap(page, "09-signed-in-again")
 
     # Still one account, still one email: signing in sends nothing.
@@ -152,7 +152,7 @@ def test_visitor_under_minimum_age_is_refused_next_to_date_of_birth(
 
     page.goto(f"{live_server.url}/accounts/signup/")
     fill_signup_form(page, email="too.young@example.com", born=born)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign Up", exact=True).click()
 
     # The form comes back with the reason attached to the date of birth field.
     expect(page).to_have_url(f"{live_server.url}/accounts/signup/")
