@@ -208,3 +208,30 @@ def wsgi_get(app, path: str, *, query: str = "", headers: dict | None = None) ->
     finally:
         response.close()
     return status_holder[0], body
+
+
+def add_request_arguments(parser, *, requests: int, repeat: int, warmup: int) -> None:
+    """Options shared by the benchmarks that time page requests."""
+    parser.add_argument("--requests", type=int, default=requests, help="requests per timed round")
+    parser.add_argument("--repeat", type=int, default=repeat, help="timed rounds of each side")
+    parser.add_argument("--warmup", type=int, default=warmup, help="untimed requests per side")
+
+
+@contextmanager
+def served_project():
+    """Yield ``(app, database)``: the project's WSGI app on a fresh database.
+
+    The URLs are the project's plus a bare view (``bench._urls``), DEBUG is off, and the
+    app is the ``WSGIHandler`` a server would call, with the project's MIDDLEWARE.
+    """
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test.utils import override_settings
+
+    overrides = override_settings(
+        ROOT_URLCONF="bench._urls",
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, HOST],
+        DEBUG=False,
+    )
+    with fresh_database() as database, overrides:
+        yield WSGIHandler(), database

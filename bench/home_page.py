@@ -6,39 +6,28 @@ import argparse
 import statistics
 
 from bench._support import (
-    HOST,
+    add_request_arguments,
     environment_params,
-    fresh_database,
     log,
     rate,
     ratio,
+    served_project,
     time_call,
     wsgi_get,
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--requests", type=int, default=1000, help="requests per timed round")
-    parser.add_argument("--repeat", type=int, default=9, help="timed rounds of each side")
-    parser.add_argument("--warmup", type=int, default=200, help="untimed requests per side")
+    add_request_arguments(parser, requests=1000, repeat=9, warmup=200)
 
 
 def run(args: argparse.Namespace) -> dict:
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.test.utils import override_settings
 
     from bench._urls import BARE_PATH
 
-    overrides = override_settings(
-        ROOT_URLCONF="bench._urls",
-        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, HOST],
-        DEBUG=False,
-    )
-    with fresh_database() as database, overrides:
+    with served_project() as (app, database):
         params = environment_params()
-        # The WSGI application a server would call, with the project's MIDDLEWARE.
-        app = WSGIHandler()
         home, bare = "/", f"/{BARE_PATH}"
         for path in (home, bare):
             status, body = wsgi_get(app, path)

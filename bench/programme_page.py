@@ -7,40 +7,32 @@ import statistics
 from datetime import timedelta
 
 from bench._support import (
-    HOST,
+    add_request_arguments,
     environment_params,
-    fresh_database,
     log,
     rate,
     ratio,
+    served_project,
     time_call,
     wsgi_get,
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--requests", type=int, default=300, help="requests per timed round")
-    parser.add_argument("--repeat", type=int, default=7, help="timed rounds of each side")
-    parser.add_argument("--warmup", type=int, default=50, help="untimed requests per side")
+    add_request_arguments(parser, requests=300, repeat=7, warmup=50)
 
 
 def run(args: argparse.Namespace) -> dict:
     from django.conf import settings
-    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext, override_settings
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from bench._urls import BARE_PATH
     from cinema import demo
     from cinema.models import Cinema, Film, Showtime
 
-    overrides = override_settings(
-        ROOT_URLCONF="bench._urls",
-        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, HOST],
-        DEBUG=False,
-    )
-    with fresh_database() as database, overrides:
+    with served_project() as (app, database):
         params = environment_params()
         # The demo programme: 6 cinemas, 12 films, 2 halls x 4 slots a day for 10 days.
         demo.seed_programme(seed=2026, now=timezone.now())
@@ -54,7 +46,6 @@ def run(args: argparse.Namespace) -> dict:
             "showtimes_on_page": showtimes_shown,
         }
         log(f"seeded {sizes}")
-        app = WSGIHandler()
         page, bare = "/programme/", f"/{BARE_PATH}"
         with CaptureQueriesContext(connection) as queries:
             status, body = wsgi_get(app, page, query=query)

@@ -11,6 +11,7 @@ import uuid
 
 from bench._support import (
     HOST,
+    add_request_arguments,
     environment_params,
     fresh_database,
     log,
@@ -24,9 +25,7 @@ TARGET_RATIO = 0.9
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--requests", type=int, default=1000, help="requests per timed round")
-    parser.add_argument("--repeat", type=int, default=9, help="timed rounds of each side")
-    parser.add_argument("--warmup", type=int, default=200, help="untimed requests per side")
+    add_request_arguments(parser, requests=1000, repeat=9, warmup=200)
     parser.add_argument("--path", default="/", help="page to request (default: the home page)")
 
 
