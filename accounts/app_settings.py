@@ -1,15 +1,9 @@
 """Settings of the accounts app, read lazily so that tests can override them."""
 
-from django.conf import settings
+from cinema.conf import AppSettings
 
 
-class AppSettings:
-    def __init__(self, prefix: str):
-        self.prefix = prefix
-
-    def _setting(self, name: str, default):
-        return getattr(settings, self.prefix + name, default)
-
+class AccountsSettings(AppSettings):
     @property
     def MINIMUM_AGE(self) -> int:
         """Youngest age, in whole years, at which a person may sign up."""
@@ -31,4 +25,4 @@ class AppSettings:
         return self._setting("AVATAR_SIZE", 512)
 
 
-app_settings = AppSettings("ACCOUNTS_")
+app_settings = AccountsSettings("ACCOUNTS_")

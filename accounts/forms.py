@@ -59,6 +59,18 @@ class ProfileFieldsMixin(forms.Form):
         label=_("Language"), choices=settings.LANGUAGES, required=False
     )
 
+    def prepare_signup_fields(self):
+        """Put back our optional username, preselect the page's language, order the fields.
+
+        allauth's sign-up forms drop (or prefill) their own username field; ours is an
+        optional public name the member chooses, or leaves empty.
+        """
+        self.fields["username"] = copy.deepcopy(ProfileFieldsMixin.base_fields["username"])
+        current = (get_language() or settings.LANGUAGE_CODE).lower()
+        codes = [code for code, _name in settings.LANGUAGES]
+        self.fields["preferred_language"].initial = current if current in codes else "en"
+        self.order_fields(self.field_order)
+
     def clean_username(self):
         username = self.cleaned_data.get("username") or None
         if username:
@@ -89,13 +101,7 @@ class SignupForm(ProfileFieldsMixin, AllauthSignupForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # allauth drops its own username field when usernames are not the login; ours is
-        # an optional public name, so put it back.
-        self.fields["username"] = copy.deepcopy(ProfileFieldsMixin.base_fields["username"])
-        current = (get_language() or settings.LANGUAGE_CODE).lower()
-        codes = [code for code, _name in settings.LANGUAGES]
-        self.fields["preferred_language"].initial = current if current in codes else "en"
-        self.order_fields(self.field_order)
+        self.prepare_signup_fields()
 
 
 class SocialSignupForm(ProfileFieldsMixin, AllauthSocialSignupForm):
@@ -116,12 +122,8 @@ class SocialSignupForm(ProfileFieldsMixin, AllauthSocialSignupForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The provider's handle is not our public name: the member chooses one, or none.
-        self.fields["username"] = copy.deepcopy(ProfileFieldsMixin.base_fields["username"])
         self.initial.pop("username", None)
-        current = (get_language() or settings.LANGUAGE_CODE).lower()
-        codes = [code for code, _name in settings.LANGUAGES]
-        self.fields["preferred_language"].initial = current if current in codes else "en"
-        self.order_fields(self.field_order)
+        self.prepare_signup_fields()
 
 
 class ProfileForm(ProfileFieldsMixin, forms.ModelForm):

@@ -5,16 +5,10 @@ Each is ``CINEMA_<NAME>`` in Django settings; ``CURRENCY`` falls back to ``CINEM
 
 from datetime import timedelta
 
-from django.conf import settings
+from cinema.conf import AppSettings
 
 
-class AppSettings:
-    def __init__(self, prefix: str):
-        self.prefix = prefix
-
-    def _setting(self, name: str, default):
-        return getattr(settings, self.prefix + name, default)
-
+class CinemaSettings(AppSettings):
     @property
     def PAYMENT_PROVIDER(self) -> str:
         """Dotted path of the payment provider class (see :mod:`cinema.payments`)."""
@@ -40,4 +34,4 @@ class AppSettings:
         return self._setting("CURRENCY", "KZT")
 
 
-app_settings = AppSettings("CINEMA_")
+app_settings = CinemaSettings("CINEMA_")
