@@ -65,3 +65,39 @@ class TaskEmailBackend(BaseEmailBackend):
             transaction.on_commit(lambda pk=outbound.pk: deliver_email.delay(pk))
             count += 1
         return count
+
+
+SUBJECT_PREFIX = "[Marquee] "
+
+
+def render_templated_email(name: str, context: dict, *, language: str = "") -> tuple[str, str, str]:
+    """Return (subject, text, html) of ``templates/emails/<name>_*`` in ``language``.
+
+    ``context`` gets ``site_name``, ``site_url`` and ``language``; the subject is one line.
+    """
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override(language or settings.LANGUAGE_CODE):
+        context = {
+            "site_name": settings.SITE_NAME,
+            "site_url": settings.SITE_URL,
+            "language": translation.get_language(),
+            **context,
+        }
+        subject = render_to_string(f"emails/{name}_subject.txt", context)
+        text = render_to_string(f"emails/{name}_message.txt", context)
+        html = render_to_string(f"emails/{name}_message.html", context)
+    return SUBJECT_PREFIX + " ".join(subject.split()), text, html
+
+
+def send_templated_email(
+    name: str, *, to: str, context: dict, language: str = "", headers: dict | None = None
+) -> None:
+    """Queue one service email rendered from ``templates/emails/<name>_*`` to ``to``."""
+    if not to:
+        return
+    subject, text, html = render_templated_email(name, context, language=language)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers)
+    message.attach_alternative(html, "text/html")
+    message.send()

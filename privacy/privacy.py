@@ -19,8 +19,12 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy import registry as pd
 from privacy.models import ConsentPurpose, ConsentRecord, ConsentState, Disclosure
+from privacy.models import audit as audit_models
+from privacy.models import breaches as breach_models
+from privacy.models import exports as export_models
 from privacy.models import marketing as marketing_models
 from privacy.models import policies as policy_models
+from privacy.models import requests as request_models
 from privacy.models import tracking as tracking_models
 from privacy.services import suppression as suppression_service
 
@@ -366,4 +370,190 @@ pd.register(
     retention=pd.Retention(period=settings.PRIVACY_TRACKING_RETENTION, after="created_at"),
     export=pd.Export("activity", tabular=True),
     recipients=["hosting"],
+)
+
+# --- Data-subject requests ----------------------------------------------------------------
+
+REQUEST_RECORDS_PERIOD = timedelta(days=3 * 365)
+
+pd.register(
+    request_models.PrivacyRequest,
+    subject="user",
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description=_("Your privacy requests: what you asked for, when, and how we answered."),
+    fields={
+        "public_id": pd.not_personal(reason="A random id for the requester's status link."),
+        "type": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.KEEP),
+        "status": pd.not_personal(),
+        "user": pd.link(),
+        "email": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.REDACT),
+        "name": pd.personal(pd.Category.IDENTITY, anonymize=pd.Method.REDACT),
+        "description": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.REDACT),
+        "details": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.NULL),
+        "self_service": pd.not_personal(),
+        "language": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
+        "received_at": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.KEEP),
+        "due_at": pd.not_personal(),
+        "extended_at": pd.not_personal(),
+        "extension_reason": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.REDACT),
+        "verification": pd.not_personal(),
+        "verified_at": pd.not_personal(),
+        "assignee": pd.not_personal(reason="The staff member handling it, not the requester."),
+        "closed_at": pd.not_personal(),
+        "resolution": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.REDACT),
+        "updated_at": pd.not_personal(),
+    },
+    # Proof that a right was answered in time, and the yearly transparency figures, need
+    # the request's type and dates: erasure removes who asked and what they wrote.
+    erasure=pd.LegalHold(
+        law=_("data-protection law: proof that requests were answered"),
+        period=REQUEST_RECORDS_PERIOD,
+    ),
+    retention=pd.Retention(
+        period=REQUEST_RECORDS_PERIOD, after="received_at", action=pd.Action.ANONYMIZE
+    ),
+    export=pd.Export("privacy_requests", tabular=True),
+)
+pd.register(
+    request_models.RequestEvent,
+    subject="request__user",
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description=_("The steps each of your privacy requests went through."),
+    fields={
+        "request": pd.link(anonymize=pd.Method.KEEP),
+        "at": pd.not_personal(),
+        "actor": pd.not_personal(reason="The staff member who acted, not the requester."),
+        "action": pd.not_personal(),
+        "note": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.REDACT),
+    },
+    erasure=pd.Anonymize(),
+    export=pd.Export("privacy_request_steps", tabular=True),
+)
+
+
+def _codes_of(user):
+    return request_models.VerificationCode.objects.filter(request__user=user)
+
+
+pd.register(
+    request_models.VerificationCode,
+    subject=None,
+    locate=_codes_of,
+    purpose=pd.Purpose.SECURITY,
+    description=_("One-time codes that confirm a requester owns an email address."),
+    fields={
+        "request": pd.not_personal(),
+        "code_hash": pd.personal(pd.Category.SECURITY),
+        "created_at": pd.not_personal(),
+        "expires_at": pd.not_personal(),
+        "attempts": pd.not_personal(),
+        "used_at": pd.not_personal(),
+    },
+    retention=pd.Retention(period=timedelta(days=1), after="expires_at"),
+)
+pd.register(
+    request_models.ProcessingRestriction,
+    subject="user",
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description=_("Whether you asked us to stop all non-essential processing, and since when."),
+    fields={
+        "user": pd.link(),
+        "since": pd.personal(pd.Category.PREFERENCES),
+        "request": pd.not_personal(),
+    },
+    export=pd.Export("processing_restriction"),
+)
+pd.register(
+    export_models.DataExport,
+    subject="user",
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description=_("Copies of your data you asked for, and when you downloaded them."),
+    fields={
+        "public_id": pd.not_personal(reason="A random id in the download link."),
+        "user": pd.link(),
+        "request": pd.not_personal(),
+        "status": pd.not_personal(),
+        "progress": pd.not_personal(),
+        "rows_written": pd.not_personal(),
+        "file_name": pd.personal(pd.Category.CONTENT),
+        "size_bytes": pd.not_personal(),
+        "sha256": pd.personal(pd.Category.CONTENT),
+        "attempts": pd.not_personal(),
+        "error": pd.not_personal(reason="Names the failing step; holds no data."),
+        "created_at": pd.personal(pd.Category.USAGE),
+        "started_at": pd.not_personal(),
+        "finished_at": pd.not_personal(),
+        "expires_at": pd.not_personal(),
+        "downloaded_at": pd.personal(pd.Category.USAGE),
+    },
+    retention=pd.Retention(period=timedelta(days=30), after="created_at"),
+)
+
+# --- Audit log and breach register --------------------------------------------------------
+
+
+def _audit_entries_of(user):
+    return audit_models.AuditEntry.objects.filter(subject_id=user.pk)
+
+
+pd.register(
+    audit_models.AuditEntry,
+    subject=None,
+    locate=_audit_entries_of,
+    purpose=pd.Purpose.STAFF_AUDIT,
+    description=_("Who did what with whose data, by account number only."),
+    fields={
+        "id": pd.not_personal(),
+        "at": pd.not_personal(),
+        "actor_id": pd.personal(pd.Category.SECURITY, anonymize=pd.Method.KEEP),
+        "action": pd.not_personal(),
+        "subject_id": pd.personal(pd.Category.SECURITY, anonymize=pd.Method.KEEP),
+        "object_type": pd.not_personal(),
+        "object_id": pd.not_personal(reason="Id of a record, never a name or an address."),
+        "details": pd.not_personal(reason="Ids and counts only, by construction."),
+        "prev_hash": pd.not_personal(),
+        "hash": pd.not_personal(),
+    },
+    # Append-only and hash-chained: rows cannot change without breaking the proof. They
+    # hold account numbers only, which name no one once the account is erased.
+    erasure=pd.LegalHold(
+        law=_("data-protection law: accountability for processing"),
+        period=timedelta(days=6 * 365),
+    ),
+)
+pd.register_not_personal(audit_models.AuditChainHead, reason="The last hash of the audit chain.")
+pd.register(
+    breach_models.DataBreach,
+    subject="recorded_by",
+    purpose=pd.Purpose.STAFF_AUDIT,
+    description=_("Which staff member recorded a data breach."),
+    fields={
+        "title": pd.not_personal(reason="Written by staff about an incident, not a person."),
+        "description": pd.not_personal(reason="Staff are told to write no personal data."),
+        "categories": pd.not_personal(),
+        "risk": pd.not_personal(),
+        "status": pd.not_personal(),
+        "discovered_at": pd.not_personal(),
+        "recorded_at": pd.not_personal(),
+        "recorded_by": pd.link(),
+        "notification_due_at": pd.not_personal(),
+        "authority_notified_at": pd.not_personal(),
+        "members_notified_at": pd.not_personal(),
+        "reports": pd.not_personal(),
+        "affected_members": pd.not_personal(reason="Declared on BreachAffectedMember."),
+    },
+    # The register must outlive the staff member who wrote an entry.
+    erasure=pd.Anonymize(),
+)
+pd.register(
+    breach_models.BreachAffectedMember,
+    subject="user",
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description=_("Data breaches that affected you, and when we told you."),
+    fields={
+        "breach": pd.not_personal(),
+        "user": pd.link(),
+        "notified_at": pd.personal(pd.Category.CONTENT),
+    },
+    export=pd.Export("data_breaches", tabular=True),
 )

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from privacy.views import consent, inventory, marketing, policies, tracking
+from privacy.views import (
+    center,
+    consent,
+    deletion,
+    exports,
+    inventory,
+    marketing,
+    policies,
+    tracking,
+    transparency,
+)
 
 app_name = "privacy"
 
@@ -38,4 +48,22 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", marketing.unsubscribe, name="unsubscribe"),
     path("sms/inbound/", marketing.sms_inbound, name="sms_inbound"),
     path("t/", tracking.track, name="track"),
+    # The privacy center (privacy/views/center.py)
+    path("center/", center.center, name="center"),
+    path("requests/", center.request_list, name="request_list"),
+    path("requests/<uuid:public_id>/", center.request_detail, name="request_detail"),
+    path("requests/status/<str:token>/", center.request_status, name="request_status"),
+    path("contact/", center.contact, name="contact"),
+    path("guardian/", center.guardian_report, name="guardian_report"),
+    path("restriction/", center.restriction, name="restriction"),
+    path("objection/", center.objection, name="objection"),
+    path("rectification/", center.rectification, name="rectification"),
+    # Download my data (privacy/views/exports.py)
+    path("export/", exports.export_page, name="export"),
+    path("export/<uuid:public_id>/status/", exports.export_status, name="export_status"),
+    path("export/download/<str:token>/", exports.export_download, name="export_download"),
+    # Public report of requests per year (privacy/views/transparency.py)
+    path("transparency/", transparency.transparency, name="transparency"),
+    # Account deletion (privacy/views/deletion.py)
+    path("delete-account/", deletion.delete_account, name="delete_account"),
 ]

@@ -286,6 +286,37 @@ PRIVACY_TRACKING_RETENTION = timedelta(days=env.int("MARQUEE_TRACKING_RETENTION_
 # Dotted path to a callable "network (e.g. 203.0.113.0/24) -> city name" for the approximate
 # city of usage events, used only for people who allow location. None: no city is recorded.
 PRIVACY_COARSE_GEO_LOOKUP = env.str("MARQUEE_COARSE_GEO_LOOKUP", default="") or None
+# Data-subject requests (privacy/services/requests.py, deadlines.py). Deadlines are written
+# as the law words them: "1 month", "45 days", "7 working days", "72 hours", "1 business day".
+PRIVACY_REQUEST_DEADLINES = {
+    # GDPR Art. 12(3): one month from receipt; CCPA deployments set "45 days".
+    "default": env.str("MARQUEE_REQUEST_DEADLINE", default="1 month"),
+    # Account deletion completes within 7 working days (promise L5).
+    "erasure": env.str("MARQUEE_ERASURE_DEADLINE", default="7 working days"),
+}
+# One extension per request, with the reason emailed (GDPR: 2 months more; CCPA: 45 days).
+PRIVACY_REQUEST_EXTENSION = env.str("MARQUEE_REQUEST_EXTENSION", default="2 months")
+# Working days skip weekends and this country's public holidays (ISO code, "" for none)...
+PRIVACY_HOLIDAYS_COUNTRY = env.str("MARQUEE_HOLIDAYS_COUNTRY", default="KZ")
+# ...and these extra dates (comma-separated ISO dates, e.g. company closing days).
+PRIVACY_EXTRA_HOLIDAYS = env.list("MARQUEE_EXTRA_HOLIDAYS", default=[])
+# Requests from people without an account close themselves if not verified in this time.
+PRIVACY_UNVERIFIED_REQUEST_TTL = timedelta(
+    days=env.int("MARQUEE_UNVERIFIED_REQUEST_DAYS", default=14)
+)
+# One-time codes emailed to requesters without an account.
+PRIVACY_VERIFICATION_CODE_TTL = timedelta(
+    minutes=env.int("MARQUEE_VERIFICATION_CODE_MINUTES", default=15)
+)
+PRIVACY_VERIFICATION_CODE_ATTEMPTS = env.int("MARQUEE_VERIFICATION_CODE_ATTEMPTS", default=5)
+# Breach notification to the authority: "72 hours" (GDPR Art. 33), "1 business day" (KZ).
+PRIVACY_BREACH_NOTIFICATION_DEADLINE = env.str(
+    "MARQUEE_BREACH_NOTIFICATION_DEADLINE", default="72 hours"
+)
+# Exports (privacy/services/export.py): where the ZIPs are written (never under MEDIA_ROOT,
+# which may be served publicly) and how long a finished export can be downloaded.
+PRIVACY_EXPORT_DIR = env.str("MARQUEE_EXPORT_DIR", default=str(DATA_DIR / "exports"))
+PRIVACY_EXPORT_TTL = timedelta(days=env.int("MARQUEE_EXPORT_DAYS", default=7))
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "en"

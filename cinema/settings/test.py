@@ -22,6 +22,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("MARQUEE_TASKS_EAGER", default=True)
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_EAGER_PROPAGATES = True
 MEDIA_ROOT = str(DATA_DIR / "test-media")
+PRIVACY_EXPORT_DIR = str(DATA_DIR / "test-exports")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

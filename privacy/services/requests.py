@@ -1,0 +1,341 @@
+"""The data-subject request workflow: every request, self-service or staff-handled.
+
+Life of a request::
+
+    awaiting_verification --(code / staff check)--> received --> in_progress --> completed
+            |                                          |              |       \\-> rejected
+            \\--(no code in time)--> expired            \\--------------+--> withdrawn
+
+Members' requests start verified (they are signed in). Requests from people without an
+account wait for a one-time code sent to the address they gave. Self-service rights
+(export, restriction, objection, consent withdrawal) are recorded and completed at once,
+without emails, so the queue and the yearly figures count every right exercised.
+
+Every step writes a ``RequestEvent`` (the request's trail, shown to staff and the
+requester) and an audit-log entry (ids only). Emails go in the requester's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from cinema.mail import send_templated_email
+from privacy.app_settings import app_settings
+from privacy.models import PrivacyRequest, RequestEvent, VerificationCode
+from privacy.services import audit, deadlines
+
+logger = logging.getLogger(__name__)
+
+Type = PrivacyRequest.Type
+Status = PrivacyRequest.Status
+Verification = PrivacyRequest.Verification
+Event = RequestEvent.Action
+
+# Types that people without an account may send (through the contact forms).
+PUBLIC_TYPES = {Type.INQUIRY, Type.COMPLAINT, Type.LEAK_REPORT, Type.GUARDIAN_REPORT}
+CODE_LENGTH = 6
+
+
+class RequestError(Exception):
+    """A step that is not allowed in the request's current state (message for people)."""
+
+
+# --- Emails -------------------------------------------------------------------------------
+
+
+def status_url(req: PrivacyRequest) -> str:
+    """Absolute link to the request's page: the member's list, or a signed public page."""
+    from django.conf import settings
+    from django.core import signing
+
+    if req.user_id:
+        return settings.SITE_URL + reverse("privacy:request_detail", args=[req.public_id])
+    token = signing.dumps(str(req.public_id), salt="privacy.request-status")
+    return settings.SITE_URL + reverse("privacy:request_status", args=[token])
+
+
+def notify(req: PrivacyRequest, kind: str, **context) -> None:
+    """Email the requester about ``kind`` (received, verify, completed, rejected, extended)."""
+    to = req.contact_email
+    if not to:
+        return
+    send_templated_email(
+        f"privacy_request_{kind}",
+        to=to,
+        language=req.language,
+        context={"req": req, "status_url": status_url(req), **context},
+    )
+    RequestEvent.objects.create(request=req, action=Event.EMAILED, note=kind)
+
+
+# --- Opening ------------------------------------------------------------------------------
+
+
+def open_request(
+    type: str,
+    *,
+    user=None,
+    email: str = "",
+    name: str = "",
+    description: str = "",
+    details: dict | None = None,
+    self_service: bool = False,
+    language: str = "",
+    received_at: datetime | None = None,
+) -> PrivacyRequest:
+    """Record a new request and acknowledge it (or ask the requester to verify).
+
+    ``user`` is the signed-in member making it; without one, ``email`` is required and
+    the request waits for the code emailed there.
+    """
+    if type not in Type.values:
+        raise ValueError(f"Unknown request type {type!r}")
+    if user is None and not email:
+        raise ValueError("A request without a member needs an email address.")
+    received_at = received_at or timezone.now()
+    verified = user is not None
+    with transaction.atomic():
+        req = PrivacyRequest.objects.create(
+            type=type,
+            user=user,
+            email="" if user is not None else email,
+            name=name,
+            description=description,
+            details=details or {},
+            self_service=self_service,
+            language=language or getattr(user, "preferred_language", "") or get_language() or "",
+            received_at=received_at,
+            due_at=deadlines.due_at(type, received_at),
+            verification=Verification.SIGNED_IN if verified else Verification.PENDING,
+            verified_at=received_at if verified else None,
+            status=Status.RECEIVED if verified else Status.AWAITING_VERIFICATION,
+        )
+        RequestEvent.objects.create(request=req, at=received_at, action=Event.RECEIVED)
+        audit.record(audit.Action.REQUEST_OPENED, actor=user, subject=user, target=req, type=type)
+        if self_service:
+            return req
+        if verified:
+            notify(req, "received")
+        else:
+            send_code(req)
+    return req
+
+
+def record_self_service(
+    type: str, *, user, details: dict | None = None, description: str = ""
+) -> PrivacyRequest:
+    """Record a right the member exercised themselves, already completed."""
+    with transaction.atomic():
+        req = open_request(
+            type, user=user, details=details, description=description, self_service=True
+        )
+        _close(req, Status.COMPLETED, actor=user, event=Event.COMPLETED)
+    return req
+
+
+# --- Identity verification ----------------------------------------------------------------
+
+
+def send_code(req: PrivacyRequest) -> str:
+    """Email a fresh one-time code for ``req`` (earlier codes stop working); return it."""
+    if req.status != Status.AWAITING_VERIFICATION:
+        raise RequestError("This request does not need verification.")
+    code = "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
+    now = timezone.now()
+    with transaction.atomic():
+        req.verification_codes.filter(used_at__isnull=True).update(used_at=now)
+        VerificationCode.objects.create(
+            request=req,
+            code_hash=make_password(code),
+            created_at=now,
+            expires_at=now + app_settings.VERIFICATION_CODE_TTL,
+        )
+        RequestEvent.objects.create(request=req, action=Event.CODE_SENT)
+        notify(
+            req,
+            "verify",
+            code=code,
+            minutes=int(app_settings.VERIFICATION_CODE_TTL.total_seconds() // 60),
+        )
+    return code
+
+
+def check_code(req: PrivacyRequest, code: str) -> bool:
+    """Verify ``req`` if ``code`` is its current code; count a failed attempt otherwise."""
+    if req.status != Status.AWAITING_VERIFICATION:
+        return req.verification != Verification.PENDING
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            req.verification_codes.select_for_update()
+            .filter(used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        if current is None or current.attempts >= app_settings.VERIFICATION_CODE_ATTEMPTS:
+            return False
+        if not check_password((code or "").strip(), current.code_hash):
+            current.attempts += 1
+            current.save(update_fields=["attempts"])
+            RequestEvent.objects.create(request=req, action=Event.VERIFICATION_FAILED)
+            return False
+        current.used_at = now
+        current.save(update_fields=["used_at"])
+        _mark_verified(req, method=Verification.EMAIL_CODE, actor=None)
+    notify(req, "received")
+    return True
+
+
+def verify_identity(req: PrivacyRequest, *, actor, note: str = "") -> None:
+    """Staff confirm the requester's identity (L1: before acting on an account)."""
+    if not req.is_open:
+        raise RequestError("Closed requests cannot be verified.")
+    with transaction.atomic():
+        _mark_verified(req, method=Verification.STAFF, actor=actor, note=note)
+
+
+def _mark_verified(req, *, method, actor, note: str = "") -> None:
+    req.verification = method
+    req.verified_at = timezone.now()
+    fields = ["verification", "verified_at", "updated_at"]
+    if req.status == Status.AWAITING_VERIFICATION:
+        req.status = Status.RECEIVED
+        fields.append("status")
+    req.save(update_fields=fields)
+    RequestEvent.objects.create(request=req, actor=actor, action=Event.VERIFIED, note=note)
+    audit.record(
+        audit.Action.REQUEST_VERIFIED,
+        actor=actor,
+        subject=req.user_id,
+        target=req,
+        method=method,
+    )
+
+
+def expire_unverified(*, now: datetime | None = None) -> int:
+    """Close requests whose requester never confirmed their address; return how many."""
+    cutoff = (now or timezone.now()) - app_settings.UNVERIFIED_REQUEST_TTL
+    expired = 0
+    for req in PrivacyRequest.objects.filter(
+        status=Status.AWAITING_VERIFICATION, received_at__lt=cutoff
+    ).iterator():
+        with transaction.atomic():
+            _close(req, Status.EXPIRED, actor=None, event=Event.EXPIRED)
+        expired += 1
+    return expired
+
+
+# --- Staff steps --------------------------------------------------------------------------
+
+
+def _require_open(req: PrivacyRequest) -> None:
+    if not req.is_open:
+        raise RequestError("This request is already closed.")
+
+
+def _require_verified(req: PrivacyRequest) -> None:
+    if req.verification == Verification.PENDING:
+        raise RequestError("Verify the requester's identity first.")
+
+
+def assign(req: PrivacyRequest, *, assignee, actor) -> None:
+    _require_open(req)
+    with transaction.atomic():
+        req.assignee = assignee
+        req.save(update_fields=["assignee", "updated_at"])
+        RequestEvent.objects.create(
+            request=req, actor=actor, action=Event.ASSIGNED, note=f"#{assignee.pk}"
+        )
+
+
+def start(req: PrivacyRequest, *, actor) -> None:
+    """Staff approve the request and start working on it."""
+    _require_open(req)
+    _require_verified(req)
+    if req.status == Status.IN_PROGRESS:
+        return
+    with transaction.atomic():
+        req.status = Status.IN_PROGRESS
+        if req.assignee_id is None and actor is not None:
+            req.assignee = actor
+        req.save(update_fields=["status", "assignee", "updated_at"])
+        RequestEvent.objects.create(request=req, actor=actor, action=Event.STARTED)
+        audit.record(
+            audit.Action.REQUEST_STATUS,
+            actor=actor,
+            subject=req.user_id,
+            target=req,
+            status=req.status,
+        )
+
+
+def complete(req: PrivacyRequest, *, actor, resolution: str = "") -> None:
+    """Close the request as done and tell the requester what was done."""
+    _require_open(req)
+    _require_verified(req)
+    with transaction.atomic():
+        req.resolution = resolution or req.resolution
+        _close(req, Status.COMPLETED, actor=actor, event=Event.COMPLETED, note=resolution)
+        if not req.self_service:
+            notify(req, "completed")
+
+
+def reject(req: PrivacyRequest, *, actor, reason: str) -> None:
+    """Close the request unanswered; the reason is required and emailed."""
+    _require_open(req)
+    if not (reason or "").strip():
+        raise RequestError("Give the reason for rejecting the request: it is sent to them.")
+    with transaction.atomic():
+        req.resolution = reason
+        _close(req, Status.REJECTED, actor=actor, event=Event.REJECTED, note=reason)
+        notify(req, "rejected")
+
+
+def withdraw(req: PrivacyRequest, *, actor) -> None:
+    """The requester takes the request back."""
+    _require_open(req)
+    with transaction.atomic():
+        _close(req, Status.WITHDRAWN, actor=actor, event=Event.WITHDRAWN)
+
+
+def extend(req: PrivacyRequest, *, actor, reason: str) -> None:
+    """Extend the deadline once (by PRIVACY_REQUEST_EXTENSION); the reason is emailed."""
+    _require_open(req)
+    if req.extended_at is not None:
+        raise RequestError("The deadline of this request was already extended once.")
+    if not (reason or "").strip():
+        raise RequestError("Give the reason for the extension: it is sent to the requester.")
+    with transaction.atomic():
+        req.due_at = deadlines.extension_period().after(req.due_at)
+        req.extended_at = timezone.now()
+        req.extension_reason = reason
+        req.save(update_fields=["due_at", "extended_at", "extension_reason", "updated_at"])
+        RequestEvent.objects.create(request=req, actor=actor, action=Event.EXTENDED, note=reason)
+        audit.record(audit.Action.REQUEST_EXTENDED, actor=actor, subject=req.user_id, target=req)
+        notify(req, "extended")
+
+
+def add_note(req: PrivacyRequest, *, actor, note: str) -> RequestEvent:
+    return RequestEvent.objects.create(request=req, actor=actor, action=Event.NOTE, note=note)
+
+
+def _close(req, status, *, actor, event, note: str = "") -> None:
+    req.status = status
+    req.closed_at = timezone.now()
+    req.save(update_fields=["status", "closed_at", "resolution", "updated_at"])
+    RequestEvent.objects.create(request=req, actor=actor, action=event, note=note)
+    audit.record(
+        audit.Action.REQUEST_STATUS,
+        actor=actor,
+        subject=req.user_id,
+        target=req,
+        status=status,
+    )
