@@ -418,6 +418,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=17),
     },
+    # --- Privacy requests and exports ---
+    # --- Retention ---
+    # --- Erasure ---
 }
 
 # --- Security headers (tightened further in production.py) -------------------------------
