@@ -67,9 +67,6 @@ class TaskEmailBackend(BaseEmailBackend):
         return count
 
 
-SUBJECT_PREFIX = "[Marquee] "
-
-
 def render_templated_email(name: str, context: dict, *, language: str = "") -> tuple[str, str, str]:
     """Return (subject, text, html) of ``templates/emails/<name>_*`` in ``language``.
 
@@ -88,7 +85,7 @@ def render_templated_email(name: str, context: dict, *, language: str = "") -> t
         subject = render_to_string(f"emails/{name}_subject.txt", context)
         text = render_to_string(f"emails/{name}_message.txt", context)
         html = render_to_string(f"emails/{name}_message.html", context)
-    return SUBJECT_PREFIX + " ".join(subject.split()), text, html
+    return f"[{settings.SITE_NAME}] " + " ".join(subject.split()), text, html
 
 
 def send_templated_email(

@@ -20,19 +20,18 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import KnownDevice
+from cinema.mail import render_templated_email
 from privacy.services.network import truncate_ip, user_agent_family
 
 logger = logging.getLogger(__name__)
 
 NEW_DEVICE = "new_device"
 KINDS = (NEW_DEVICE,)
-SUBJECT_PREFIX = "[Marquee] "
 # Part of the hash key: a SECRET_KEY rotation only makes devices "new" once more.
 _FINGERPRINT_SALT = "accounts.KnownDevice.fingerprint"
 
@@ -87,21 +86,15 @@ def render_security_alert(user, *, kind: str, device: Device, when) -> tuple[str
     """Return (subject, text, html) of alert ``kind`` for ``user``, in their language."""
     if kind not in KINDS:
         raise ValueError(f"unknown security alert {kind!r}")
+    context = {
+        "member": user,
+        "device": device,
+        "when": timezone.localtime(when),
+        "devices_url": settings.SITE_URL + reverse("usersessions_list"),
+        "password_url": settings.SITE_URL + reverse("account_change_password"),
+    }
     language = getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
-    with translation.override(language):
-        context = {
-            "member": user,
-            "device": device,
-            "when": timezone.localtime(when),
-            "devices_url": settings.SITE_URL + reverse("usersessions_list"),
-            "password_url": settings.SITE_URL + reverse("account_change_password"),
-            "site_name": settings.SITE_NAME,
-            "language": translation.get_language(),
-        }
-        subject = render_to_string(f"emails/security_alert_{kind}_subject.txt", context)
-        text = render_to_string(f"emails/security_alert_{kind}_message.txt", context)
-        html = render_to_string(f"emails/security_alert_{kind}_message.html", context)
-    return SUBJECT_PREFIX + " ".join(subject.split()), text, html
+    return render_templated_email(f"security_alert_{kind}", context, language=language)
 
 
 def send_security_alert(user, *, kind: str, device: Device, when) -> None:

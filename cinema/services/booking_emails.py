@@ -9,16 +9,15 @@ service messages: a marketing opt-out does not stop them.
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from cinema.mail import render_templated_email
 from cinema.models import Booking
 
 CONFIRMATION = "booking_confirmation"
 CANCELLATION = "booking_cancelled"
 REMINDER = "showtime_reminder"
 KINDS = (CONFIRMATION, CANCELLATION, REMINDER)
-SUBJECT_PREFIX = "[Marquee] "
 
 
 def language_for(user) -> str:
@@ -31,22 +30,15 @@ def render_booking_email(booking: Booking, *, kind: str) -> tuple[str, str, str]
         raise ValueError(f"unknown booking email {kind!r}")
     user = booking.user
     showtime = booking.showtime
-    with translation.override(language_for(user)):
-        context = {
-            "booking": booking,
-            "member": user,
-            "film": showtime.film,
-            "cinema": showtime.cinema,
-            "starts_at": timezone.localtime(showtime.starts_at),
-            "seats": ", ".join(booking.seats),
-            "site_name": settings.SITE_NAME,
-            "language": translation.get_language(),
-        }
-        subject = render_to_string(f"emails/{kind}_subject.txt", context)
-        text = render_to_string(f"emails/{kind}_message.txt", context)
-        html = render_to_string(f"emails/{kind}_message.html", context)
-    subject = SUBJECT_PREFIX + " ".join(subject.split())
-    return subject, text, html
+    context = {
+        "booking": booking,
+        "member": user,
+        "film": showtime.film,
+        "cinema": showtime.cinema,
+        "starts_at": timezone.localtime(showtime.starts_at),
+        "seats": ", ".join(booking.seats),
+    }
+    return render_templated_email(kind, context, language=language_for(user))
 
 
 def send_booking_email(booking: Booking, *, kind: str) -> None:

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
+from cinema.mail import render_templated_email
 from privacy.models import PolicyNotification, PolicyVersion
 from privacy.services import policies
 
@@ -62,21 +62,14 @@ def recipients(version: PolicyVersion):
 def render_policy_email(user, version: PolicyVersion) -> tuple[str, str, str]:
     """Return (subject, text, html) about ``version`` for ``user``, in the member's language."""
     site_url = getattr(settings, "SITE_URL", "").rstrip("/")
-    with translation.override(policies.language_of(user)):
-        context = {
-            "member": user,
-            "version": version,
-            "document_name": version.get_document_display(),
-            "summary_html": policies.render_text(version.summary_of_changes),
-            "changes_url": f"{site_url}{policies.version_path(version)}#changes",
-            "site_name": settings.SITE_NAME,
-            "language": translation.get_language(),
-        }
-        subject = render_to_string(f"emails/{EMAIL_NAME}_subject.txt", context)
-        text = render_to_string(f"emails/{EMAIL_NAME}_message.txt", context)
-        html = render_to_string(f"emails/{EMAIL_NAME}_message.html", context)
-    subject = f"[{settings.SITE_NAME}] " + " ".join(subject.split())
-    return subject, text, html
+    context = {
+        "member": user,
+        "version": version,
+        "document_name": version.get_document_display(),
+        "summary_html": policies.render_text(version.summary_of_changes),
+        "changes_url": f"{site_url}{policies.version_path(version)}#changes",
+    }
+    return render_templated_email(EMAIL_NAME, context, language=policies.language_of(user))
 
 
 def send_policy_email(user, version: PolicyVersion) -> None:
