@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from accounts import names
 from accounts.app_settings import app_settings
 from accounts.validators import validate_date_of_birth
 
@@ -25,6 +26,9 @@ username_validator = RegexValidator(
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+NAME_FIELDS = ("first_name", "last_name", "patronymic")
 
 
 class ProfileFieldsMixin(forms.Form):
@@ -70,6 +74,16 @@ class ProfileFieldsMixin(forms.Form):
         codes = [code for code, _name in settings.LANGUAGES]
         self.fields["preferred_language"].initial = current if current in codes else "en"
         self.order_fields(self.field_order)
+        self.order_name_fields()
+
+    def order_name_fields(self):
+        """Put the name fields in the order the page's language writes names."""
+        order = list(self.fields)
+        slots = sorted(order.index(name) for name in NAME_FIELDS if name in order)
+        wanted = [name for name in names.name_field_order() if name in order]
+        for slot, name in zip(slots, wanted, strict=True):
+            order[slot] = name
+        self.order_fields(order)
 
     def clean_username(self):
         username = self.cleaned_data.get("username") or None
@@ -140,6 +154,10 @@ class ProfileForm(ProfileFieldsMixin, forms.ModelForm):
             "username",
             "preferred_language",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_name_fields()
 
 
 class AvatarForm(forms.Form):
