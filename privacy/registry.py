@@ -36,6 +36,7 @@ from enum import StrEnum
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 # --- Vocabulary ---------------------------------------------------------------------------
 
@@ -225,8 +226,13 @@ class LegalHold:
     action: Action = Action.ANONYMIZE
 
     def describe(self):
-        return _("kept without your name or contact details for %(years)s years (%(law)s)") % {
-            "years": round(self.period.days / 365),
+        years = round(self.period.days / 365)
+        return ngettext(
+            "kept without your name or contact details for %(years)s year (%(law)s)",
+            "kept without your name or contact details for %(years)s years (%(law)s)",
+            years,
+        ) % {
+            "years": years,
             "law": self.law,
         }
 
@@ -251,9 +257,9 @@ class Retention:
     def describe(self):
         days = self.period.days
         if days and days % 365 == 0:
-            amount = _("%(n)s years") % {"n": days // 365}
+            amount = ngettext("%(n)s year", "%(n)s years", days // 365) % {"n": days // 365}
         else:
-            amount = _("%(n)s days") % {"n": days}
+            amount = ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
         return amount
 
 
