@@ -4,6 +4,8 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from privacy.admin.audited import AuditedAdmin
+from privacy.admin.erasure import EraseMemberAdminMixin
 
 
 class StaffUserCreationForm(UserCreationForm):
@@ -19,7 +21,7 @@ class StaffUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, EraseMemberAdminMixin, DjangoUserAdmin):
     form = StaffUserChangeForm
     add_form = StaffUserCreationForm
     ordering = ["-date_joined"]

@@ -4,6 +4,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from cinema.models import Booking, Cinema, Film, Genre, Showtime
+from privacy.admin.audited import AuditedAdmin
 
 
 @admin.register(Genre)
@@ -40,7 +41,7 @@ class ShowtimeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(AuditedAdmin, admin.ModelAdmin):
     """Bookings for support staff: the member appears as an id, never an email or name."""
 
     list_display = [

@@ -17,6 +17,7 @@ from django.urls import reverse
 from PIL import Image
 
 from accounts.services import avatar as avatar_service
+from privacy import roles
 from privacy.services import consent
 from tests.cinema.factories import make_booking, make_showtime
 from tests.factories import make_member
@@ -48,15 +49,13 @@ def victim(settings, tmp_path):
 
 @pytest.fixture
 def support_group():
-    """The "Support" role: may look at bookings and accounts, nothing else."""
-    group = Group.objects.create(name="Support")
-    group.permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=["cinema", "accounts"],
-            codename__in=["view_booking", "view_user"],
-        )
-    )
-    assert group.permissions.count() == 2
+    """The "Support" role (privacy/roles.py): accounts, their addresses and bookings only."""
+    group = Group.objects.get(name=roles.SUPPORT)
+    assert set(group.permissions.values_list("codename", flat=True)) == {
+        "view_user",
+        "view_emailaddress",
+        "view_booking",
+    }
     return group
 
 
@@ -84,6 +83,11 @@ def member_pages(victim) -> list[tuple[str, str]]:
         ("get", reverse("privacy:marketing")),
         ("get", reverse("privacy:cookie_settings")),
         ("get", reverse("privacy:policy_review")),
+        ("get", reverse("privacy:center")),
+        ("get", reverse("privacy:request_list")),
+        ("get", reverse("privacy:restriction")),
+        ("get", reverse("privacy:objection")),
+        ("get", reverse("privacy:rectification")),
         ("get", reverse("cinema:box_office")),
     ]
 
@@ -164,6 +168,7 @@ def test_support_staff_see_bookings_and_accounts_but_nothing_else_in_the_admin(
     allowed = {
         reverse("admin:cinema_booking_changelist"),
         reverse("admin:accounts_user_changelist"),
+        reverse("admin:account_emailaddress_changelist"),
     }
 
     for path in personal_data_changelists():

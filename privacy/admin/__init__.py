@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from privacy.admin import policies  # noqa: F401  (registers the policy admin)
+from privacy.admin import audit, breaches, policies, requests, retention  # noqa: F401
+from privacy.admin import erasure as erasure_admin  # noqa: F401  (jobs, journal)
+from privacy.admin.audited import AuditedAdmin
 from privacy.models import ConsentPurpose, ConsentRecord, Disclosure
 from privacy.models import marketing as marketing_models
 from privacy.registry import Category
@@ -29,7 +31,7 @@ class DisclosureForm(forms.ModelForm):
 
 
 @admin.register(Disclosure)
-class DisclosureAdmin(admin.ModelAdmin):
+class DisclosureAdmin(AuditedAdmin, admin.ModelAdmin):
     form = DisclosureForm
     list_display = ["disclosed_on", "authority", "legal_ground", "member_id", "recorded_by_id"]
     list_filter = ["disclosed_on", "authority"]
@@ -59,7 +61,7 @@ class ConsentPurposeAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(AuditedAdmin, admin.ModelAdmin):
     """The consent ledger, read-only: rows are appended by the software, never edited."""
 
     list_display = [

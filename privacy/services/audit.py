@@ -1,9 +1,22 @@
-"""Appending to and verifying the hash-chained audit log (privacy.models.AuditEntry).
+"""Appending to, verifying and pruning the hash-chained audit log (privacy.models.AuditEntry).
 
 ``record()`` is the only writer. It locks the chain head, computes the new entry's hash
 over its fields and the previous hash, and moves the head, all in the caller's
 transaction: if the action it records rolls back, so does its entry. Only ids and counts
 go in: never a name, an address or free text a person wrote.
+
+Three layers keep the log honest:
+
+- the hash chain: editing, deleting or inserting any row breaks it from there on, and
+  ``verify()`` (``manage.py audit_verify``) names the entries where it breaks;
+- on PostgreSQL, a trigger (migration ``privacy.0009``) rejects ``UPDATE`` and ``DELETE``
+  on the table unless the transaction said ``SET LOCAL marquee.audit_prune = 'on'``,
+  which only ``prune_before()`` does;
+- the head row remembers the last id and hash, so cutting off the newest entries is
+  noticed too.
+
+A database superuser can still disable the trigger and rewrite the whole chain; the head
+hash that ``audit_verify`` prints can be recorded elsewhere to detect even that.
 """
 
 from __future__ import annotations
@@ -11,14 +24,19 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from privacy.models import AuditChainHead, AuditEntry
 
 GENESIS = "0" * 64
 ALLOWED_DETAIL_TYPES = (int, float, bool, type(None))
+# The PostgreSQL setting the append-only trigger checks (migration privacy.0009).
+PRUNE_SETTING = "marquee.audit_prune"
+PRUNE_BATCH_SIZE = 5000
 
 
 class Action:
@@ -26,23 +44,28 @@ class Action:
 
     STAFF_VIEWED = "staff.viewed"  # a staff member opened a member's record in the admin
     STAFF_CHANGED = "staff.changed"
+    STAFF_DELETED = "staff.deleted"
     STAFF_EXPORTED = "staff.exported"
     REQUEST_OPENED = "request.opened"
     REQUEST_STATUS = "request.status"
     REQUEST_EXTENDED = "request.extended"
     REQUEST_VERIFIED = "request.verified"
+    REQUEST_ASSIGNED = "request.assigned"
     EXPORT_BUILT = "export.built"
     EXPORT_DOWNLOADED = "export.downloaded"
     RESTRICTION_ON = "restriction.on"
     RESTRICTION_OFF = "restriction.off"
     OBJECTION = "objection"
     BREACH_RECORDED = "breach.recorded"
+    BREACH_CHANGED = "breach.changed"
+    BREACH_MEMBERS_ADDED = "breach.members_added"
     BREACH_NOTIFIED = "breach.notified"
     ERASURE_SCHEDULED = "erasure.scheduled"
     ERASURE_CANCELLED = "erasure.cancelled"
     ERASURE_DONE = "erasure.done"
     RETENTION_RUN = "retention.run"
     RETENTION_CHANGED = "retention.changed"
+    AUDIT_PRUNED = "audit.pruned"
 
 
 def _check_details(details: dict) -> dict:
@@ -59,19 +82,29 @@ def _check_details(details: dict) -> dict:
     return details
 
 
+# The fields an entry's hash covers, in order (the last one is the previous entry's hash).
+HASHED_FIELDS = (
+    "id",
+    "at",
+    "actor_id",
+    "action",
+    "subject_id",
+    "object_type",
+    "object_id",
+    "details",
+    "prev_hash",
+)
+
+
 def entry_hash(entry: AuditEntry) -> str:
+    """Return the SHA-256 of ``entry``'s fields and the hash it links to."""
+    return _hash_values([getattr(entry, name) for name in HASHED_FIELDS])
+
+
+def _hash_values(values) -> str:
+    pk, at, *rest = values
     payload = json.dumps(
-        [
-            entry.pk,
-            entry.at.isoformat(),
-            entry.actor_id,
-            entry.action,
-            entry.subject_id,
-            entry.object_type,
-            entry.object_id,
-            entry.details,
-            entry.prev_hash,
-        ],
+        [pk, at.isoformat(), *rest],
         sort_keys=True,
         separators=(",", ":"),
         default=str,
@@ -87,6 +120,30 @@ def _id_of(who) -> int | None:
     return getattr(who, "pk", None)
 
 
+def subject_id_of(obj) -> int | None:
+    """Return the id of the member whose data ``obj`` is, as the registry declares it.
+
+    Follows the declaration's ``subject`` lookup (``"self"``, ``"user"``,
+    ``"request__user"``); the last step reads the foreign key's column, so a direct link
+    costs no query. None for rows reached another way or belonging to nobody.
+    """
+    from privacy.registry import registry
+
+    policy = registry.get(type(obj))
+    if policy is None or not policy.subject:
+        return None
+    if policy.subject == "self":
+        return obj.pk
+    *path, last = policy.subject.split("__")
+    current = obj
+    for name in path:
+        current = getattr(current, name, None)
+        if current is None:
+            return None
+    field = current._meta.get_field(last)
+    return getattr(current, field.attname, None)
+
+
 def record(
     action: str,
     *,
@@ -100,14 +157,16 @@ def record(
     """Append one entry: ``actor`` did ``action`` on ``subject``'s data (users or ids).
 
     ``target`` (a model instance) fills ``object_type``/``object_id``. ``details`` are ids,
-    numbers and short codes only.
+    numbers and short codes only. The chain head stays locked until the caller's
+    transaction ends, so every other writer waits that long: record late in a long
+    transaction, and never around slow work (network calls, big batches).
     """
     if target is not None:
         object_type = target._meta.label_lower
         object_id = target.pk
     _check_details(details)
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        head = _locked_head()
         entry = AuditEntry(
             id=head.last_id + 1,
             at=timezone.now(),
@@ -127,6 +186,16 @@ def record(
     return entry
 
 
+def _locked_head() -> AuditChainHead:
+    # The head row is created by migration privacy.0009; get_or_create covers a database
+    # flushed by tests. Concurrent writers queue on this row lock, one entry at a time.
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    return head
+
+
+# --- Verification -------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Problem:
     entry_id: int
@@ -140,29 +209,118 @@ def verify(*, chunk_size: int = 5000) -> tuple[int, list[Problem]]:
     """Walk the whole chain; return (entries checked, problems found).
 
     Detects an edited entry (its hash no longer matches), a deleted or inserted entry (a
-    gap in the ids or a broken link to the previous hash), and a truncated tail (the head
-    points past the last entry).
+    gap in the ids or a broken link to the previous hash), a truncated tail (the head
+    points past the last entry), rows added behind the log's back and a deleted head. On
+    PostgreSQL the walk reads one snapshot, so appends running meanwhile do not disturb it
+    (unless the caller is already inside a transaction).
     """
+    own_transaction = not connection.in_atomic_block
+    with transaction.atomic():
+        if own_transaction and connection.vendor == "postgresql":
+            # One snapshot for the head and every entry, so a concurrent prune cannot
+            # look like missing rows. Must be the transaction's first statement.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _verify(chunk_size)
+
+
+def _verify(chunk_size: int) -> tuple[int, list[Problem]]:
     problems: list[Problem] = []
     head = AuditChainHead.objects.filter(pk=1).first()
-    first_id = head.first_id if head else 1
-    expected_prev = head.first_prev_hash if head else GENESIS
+    if head is None:
+        first_id, expected_prev = 1, GENESIS
+    else:
+        first_id, expected_prev = head.first_id, head.first_prev_hash
     previous_id = first_id - 1
     checked = 0
-    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=chunk_size):
+    # Plain tuples, not model instances: the walk reads every row of a long log.
+    rows = AuditEntry.objects.order_by("id").values_list(*HASHED_FIELDS, "hash")
+    for row in rows.iterator(chunk_size=chunk_size):
+        *values, stored_hash = row
+        pk, prev_hash = values[0], values[-1]
         checked += 1
-        if entry.pk != previous_id + 1:
-            problems.append(
-                Problem(entry.pk, f"entries #{previous_id + 1} to #{entry.pk - 1} are missing")
-            )
-        elif entry.prev_hash != expected_prev:
-            problems.append(Problem(entry.pk, "does not link to the previous entry"))
-        if entry_hash(entry) != entry.hash:
-            problems.append(Problem(entry.pk, "was changed after it was written"))
-        expected_prev = entry.hash
-        previous_id = entry.pk
-    if head is not None and head.last_id != previous_id:
-        problems.append(
-            Problem(head.last_id, f"the log ends at #{previous_id}: later entries are gone")
-        )
+        if _hash_values(values) != stored_hash:
+            problems.append(Problem(pk, _("was changed after it was written")))
+        if pk < first_id:
+            problems.append(Problem(pk, _("lies before the start of the chain")))
+            continue
+        if pk != previous_id + 1:
+            missing = {"first": previous_id + 1, "last": pk - 1}
+            problems.append(Problem(pk, _("entries #%(first)s to #%(last)s are missing") % missing))
+        elif prev_hash != expected_prev:
+            problems.append(Problem(pk, _("does not link to the previous entry")))
+        expected_prev = stored_hash
+        previous_id = pk
+    if head is None:
+        if checked:
+            problems.append(Problem(previous_id, _("the chain head is missing")))
+    elif head.last_id > previous_id:
+        ends = _("the log ends at #%(id)s: later entries are gone") % {"id": previous_id}
+        problems.append(Problem(head.last_id, ends))
+    elif head.last_id < previous_id:
+        extra = _("entries after #%(id)s were not written by the log") % {"id": head.last_id}
+        problems.append(Problem(previous_id, extra))
+    elif head.last_id >= head.first_id and head.last_hash != expected_prev:
+        problems.append(Problem(head.last_id, _("does not match the hash the head recorded")))
     return checked, problems
+
+
+def head_hash() -> tuple[int, str]:
+    """Return the id and hash of the newest entry (record it elsewhere to detect rewrites)."""
+    head = AuditChainHead.objects.filter(pk=1).first()
+    return (head.last_id, head.last_hash) if head else (0, GENESIS)
+
+
+# --- Pruning ------------------------------------------------------------------------------
+
+
+def prune_before(cutoff: datetime, *, batch_size: int = PRUNE_BATCH_SIZE, actor=None) -> int:
+    """Delete the entries written before ``cutoff``; return how many were deleted.
+
+    Destructive, for retention only. Deletes the oldest entries in id order, stopping at
+    the first entry written at or after ``cutoff`` (so the kept part stays one unbroken
+    chain), in batches of ``batch_size``, one short transaction each. Each batch moves the
+    head's anchor (``first_id``, ``first_prev_hash``) to the first kept entry, so
+    ``verify()`` still passes and still detects tampering with what is kept. The prune
+    itself is then recorded as an entry (``audit.pruned``, with the count). Safe to run
+    twice or to interrupt: every batch leaves a valid chain behind.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1.")
+    # Where the kept part starts: the first entry written at or after the cutoff, or, if
+    # there is none, just past the newest entry. Later appends only come after it.
+    boundary = (
+        AuditEntry.objects.filter(at__gte=cutoff).order_by("id").values_list("id", flat=True)
+    ).first()
+    stop = boundary if boundary is not None else head_hash()[0] + 1
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            _allow_prune()
+            head = _locked_head()
+            batch_end = min(stop, head.first_id + batch_size, head.last_id + 1)
+            if batch_end <= head.first_id:
+                break
+            count, _ = AuditEntry.objects.filter(id__lt=batch_end).delete()
+            if batch_end <= head.last_id:
+                # A missing entry here means the chain was already broken: verify() says so.
+                new_prev = (
+                    AuditEntry.objects.filter(id=batch_end)
+                    .values_list("prev_hash", flat=True)
+                    .first()
+                ) or ""
+            else:
+                new_prev = head.last_hash
+            head.first_id = batch_end
+            head.first_prev_hash = new_prev
+            head.save(update_fields=["first_id", "first_prev_hash"])
+            deleted += count
+    if deleted:
+        record(Action.AUDIT_PRUNED, actor=actor, deleted=deleted, first_kept=stop)
+    return deleted
+
+
+def _allow_prune() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL {PRUNE_SETTING} = 'on'")

@@ -68,14 +68,21 @@ class Period:
         return f"{self.amount} {unit}"
 
     def after(self, start: datetime) -> datetime:
-        """Return the moment this period ends when it starts at ``start``."""
+        """Return the moment this period ends when it starts at ``start``.
+
+        Hours run from the moment itself. Days, working days and months are counted from
+        the day of ``start`` in the deployment's time zone (that day not included) and end
+        at the last second of the final day: "1 month" from 31 January ends on the last
+        day of February. A deadline that falls on a weekend is not moved: earlier is safe.
+        """
         if self.unit == "hours":
             return start + timedelta(hours=self.amount)
+        day = timezone.localtime(start).date() if timezone.is_aware(start) else start.date()
         if self.unit == "days":
-            return _end_of_day(start.date() + timedelta(days=self.amount), start)
+            return _end_of_day(day + timedelta(days=self.amount), start)
         if self.unit == "months":
-            return _end_of_day(start.date() + relativedelta(months=self.amount), start)
-        return _end_of_day(add_working_days(start.date(), self.amount), start)
+            return _end_of_day(day + relativedelta(months=self.amount), start)
+        return _end_of_day(add_working_days(day, self.amount), start)
 
 
 def _end_of_day(day: date, like: datetime) -> datetime:
@@ -125,12 +132,15 @@ def request_period(request_type: str) -> Period:
 
 
 def due_at(request_type: str, received_at: datetime) -> datetime:
+    """Return when a request of ``request_type`` received at ``received_at`` must be answered."""
     return request_period(request_type).after(received_at)
 
 
 def extension_period() -> Period:
+    """How much one extension adds to a request's deadline in this deployment."""
     return Period.parse(app_settings.REQUEST_EXTENSION)
 
 
 def breach_notification_due(discovered_at: datetime) -> datetime:
+    """Return when the authority must have been told of a breach discovered then."""
     return Period.parse(app_settings.BREACH_NOTIFICATION_DEADLINE).after(discovered_at)

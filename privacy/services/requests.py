@@ -26,6 +26,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from cinema.mail import send_templated_email
 from privacy.app_settings import app_settings
@@ -45,21 +46,54 @@ CODE_LENGTH = 6
 
 
 class RequestError(Exception):
-    """A step that is not allowed in the request's current state (message for people)."""
+    """A step that is not allowed in the request's current state.
+
+    The message is translated, for staff to read in the admin or members on a page.
+    """
 
 
 # --- Emails -------------------------------------------------------------------------------
 
 
-def status_url(req: PrivacyRequest) -> str:
-    """Absolute link to the request's page: the member's list, or a signed public page."""
-    from django.conf import settings
+STATUS_SALT = "privacy.request-status"
+
+
+def status_path(req: PrivacyRequest) -> str:
+    """Link (path) to the request's page: the member's list, or a signed public page."""
     from django.core import signing
 
     if req.user_id:
-        return settings.SITE_URL + reverse("privacy:request_detail", args=[req.public_id])
-    token = signing.dumps(str(req.public_id), salt="privacy.request-status")
-    return settings.SITE_URL + reverse("privacy:request_status", args=[token])
+        return reverse("privacy:request_detail", args=[req.public_id])
+    token = signing.dumps(str(req.public_id), salt=STATUS_SALT)
+    return reverse("privacy:request_status", args=[token])
+
+
+def status_url(req: PrivacyRequest) -> str:
+    """Absolute link to the request's page: the member's list, or a signed public page."""
+    from django.conf import settings
+
+    return settings.SITE_URL + status_path(req)
+
+
+def request_for_status_token(token: str) -> PrivacyRequest | None:
+    """Return the request a status-page token names, or None if the token is bad or expired.
+
+    Tokens are signed (salt ``privacy.request-status``) and accepted for
+    ``PRIVACY_REQUEST_STATUS_LINK_MAX_AGE`` after they were made; every email about the
+    request carries a fresh one.
+    """
+    import uuid
+
+    from django.core import signing
+
+    try:
+        value = signing.loads(
+            token, salt=STATUS_SALT, max_age=app_settings.REQUEST_STATUS_LINK_MAX_AGE
+        )
+        public_id = uuid.UUID(str(value))
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    return PrivacyRequest.objects.filter(public_id=public_id).first()
 
 
 def notify(req: PrivacyRequest, kind: str, **context) -> None:
@@ -147,8 +181,8 @@ def record_self_service(
 def send_code(req: PrivacyRequest) -> str:
     """Email a fresh one-time code for ``req`` (earlier codes stop working); return it."""
     if req.status != Status.AWAITING_VERIFICATION:
-        raise RequestError("This request does not need verification.")
-    code = "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
+        raise RequestError(_("This request does not need verification."))
+    code = "".join(secrets.choice("0123456789") for _digit in range(CODE_LENGTH))
     now = timezone.now()
     with transaction.atomic():
         req.verification_codes.filter(used_at__isnull=True).update(used_at=now)
@@ -195,11 +229,18 @@ def check_code(req: PrivacyRequest, code: str) -> bool:
 
 
 def verify_identity(req: PrivacyRequest, *, actor, note: str = "") -> None:
-    """Staff confirm the requester's identity (L1: before acting on an account)."""
+    """Staff confirm the requester's identity (L1: before acting on an account).
+
+    A request that was waiting for its code becomes "received", and the requester gets
+    the acknowledgement they would have had after entering the code.
+    """
     if not req.is_open:
-        raise RequestError("Closed requests cannot be verified.")
+        raise RequestError(_("Closed requests cannot be verified."))
+    was_waiting = req.status == Status.AWAITING_VERIFICATION
     with transaction.atomic():
         _mark_verified(req, method=Verification.STAFF, actor=actor, note=note)
+        if was_waiting:
+            notify(req, "received")
 
 
 def _mark_verified(req, *, method, actor, note: str = "") -> None:
@@ -221,13 +262,28 @@ def _mark_verified(req, *, method, actor, note: str = "") -> None:
 
 
 def expire_unverified(*, now: datetime | None = None) -> int:
-    """Close requests whose requester never confirmed their address; return how many."""
+    """Close requests whose requester never confirmed their address; return how many.
+
+    Each request is closed in its own short transaction, re-read under a row lock, so a
+    code entered at the same moment wins and a second run closes nothing twice. No email
+    goes out: the address was never shown to belong to the requester.
+    """
     cutoff = (now or timezone.now()) - app_settings.UNVERIFIED_REQUEST_TTL
+    candidates = list(
+        PrivacyRequest.objects.filter(
+            status=Status.AWAITING_VERIFICATION, received_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
     expired = 0
-    for req in PrivacyRequest.objects.filter(
-        status=Status.AWAITING_VERIFICATION, received_at__lt=cutoff
-    ).iterator():
+    for pk in candidates:
         with transaction.atomic():
+            req = (
+                PrivacyRequest.objects.select_for_update()
+                .filter(pk=pk, status=Status.AWAITING_VERIFICATION)
+                .first()
+            )
+            if req is None:
+                continue
             _close(req, Status.EXPIRED, actor=None, event=Event.EXPIRED)
         expired += 1
     return expired
@@ -238,21 +294,34 @@ def expire_unverified(*, now: datetime | None = None) -> int:
 
 def _require_open(req: PrivacyRequest) -> None:
     if not req.is_open:
-        raise RequestError("This request is already closed.")
+        raise RequestError(_("This request is already closed."))
 
 
 def _require_verified(req: PrivacyRequest) -> None:
     if req.verification == Verification.PENDING:
-        raise RequestError("Verify the requester's identity first.")
+        raise RequestError(_("Verify the requester's identity first."))
 
 
 def assign(req: PrivacyRequest, *, assignee, actor) -> None:
+    """Give the request to ``assignee`` (a staff member), or to nobody with None."""
     _require_open(req)
+    if assignee is not None and not assignee.is_staff:
+        raise RequestError(_("Requests can only be assigned to staff."))
     with transaction.atomic():
         req.assignee = assignee
         req.save(update_fields=["assignee", "updated_at"])
         RequestEvent.objects.create(
-            request=req, actor=actor, action=Event.ASSIGNED, note=f"#{assignee.pk}"
+            request=req,
+            actor=actor,
+            action=Event.ASSIGNED,
+            note=f"#{assignee.pk}" if assignee is not None else "-",
+        )
+        audit.record(
+            audit.Action.REQUEST_ASSIGNED,
+            actor=actor,
+            subject=req.user_id,
+            target=req,
+            assignee=assignee.pk if assignee is not None else None,
         )
 
 
@@ -292,7 +361,7 @@ def reject(req: PrivacyRequest, *, actor, reason: str) -> None:
     """Close the request unanswered; the reason is required and emailed."""
     _require_open(req)
     if not (reason or "").strip():
-        raise RequestError("Give the reason for rejecting the request: it is sent to them.")
+        raise RequestError(_("Give the reason for rejecting the request: it is sent to them."))
     with transaction.atomic():
         req.resolution = reason
         _close(req, Status.REJECTED, actor=actor, event=Event.REJECTED, note=reason)
@@ -307,12 +376,21 @@ def withdraw(req: PrivacyRequest, *, actor) -> None:
 
 
 def extend(req: PrivacyRequest, *, actor, reason: str) -> None:
-    """Extend the deadline once (by PRIVACY_REQUEST_EXTENSION); the reason is emailed."""
+    """Extend the deadline once (by PRIVACY_REQUEST_EXTENSION); the reason is emailed.
+
+    The law allows it only while the first deadline runs (GDPR Art. 12(3): "within one
+    month of receipt"; CCPA: "within the first 45 days"), so an overdue request cannot be
+    extended.
+    """
     _require_open(req)
     if req.extended_at is not None:
-        raise RequestError("The deadline of this request was already extended once.")
+        raise RequestError(_("The deadline of this request was already extended once."))
     if not (reason or "").strip():
-        raise RequestError("Give the reason for the extension: it is sent to the requester.")
+        raise RequestError(_("Give the reason for the extension: it is sent to the requester."))
+    if req.due_at < timezone.now():
+        raise RequestError(
+            _("The deadline has passed: an extension must be announced before it ends.")
+        )
     with transaction.atomic():
         req.due_at = deadlines.extension_period().after(req.due_at)
         req.extended_at = timezone.now()
@@ -324,6 +402,9 @@ def extend(req: PrivacyRequest, *, actor, reason: str) -> None:
 
 
 def add_note(req: PrivacyRequest, *, actor, note: str) -> RequestEvent:
+    """Add an internal note to the request's trail (staff only; never emailed)."""
+    if not (note or "").strip():
+        raise RequestError(_("Write the note first."))
     return RequestEvent.objects.create(request=req, actor=actor, action=Event.NOTE, note=note)
 
 

@@ -1,0 +1,619 @@
+"""The privacy officer's queue: data-subject requests and members' exports in the admin.
+
+Requests are never edited as rows: every change is a step of the workflow service
+(``privacy.services.requests``) that writes the request's trail, the audit log and the
+email to the requester. Staff take steps from the queue (actions on the selected
+requests) or from a request's page (buttons), both through the same forms. Only staff
+with ``privacy.handle_privacyrequest`` take steps or see what the requester wrote and
+their name and address; a dashboard (counts, overdue, requests per week and time to
+close) sits beside the queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Q, Value, When
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from cinema import charts
+from privacy.admin.audited import AuditedAdmin
+from privacy.models import DataExport, PrivacyRequest, RequestEvent
+from privacy.services import requests as workflow
+from privacy.services import transparency
+
+HANDLE_PERMISSION = "privacy.handle_privacyrequest"
+# What the requester wrote and who they are: shown only to those who handle requests.
+PERSONAL_FIELDS = ("email", "name", "description", "details", "resolution", "extension_reason")
+DUE_SOON = timedelta(days=3)
+
+
+def can_handle(request) -> bool:
+    return request.user.has_perm(HANDLE_PERMISSION)
+
+
+# --- Filters ------------------------------------------------------------------------------
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "deadline"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", _("Overdue")),
+            ("soon", _("Due within 3 days")),
+            ("on_time", _("Open, on time")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        open_requests = queryset.filter(status__in=PrivacyRequest.OPEN_STATUSES)
+        if self.value() == "overdue":
+            return open_requests.filter(due_at__lt=now)
+        if self.value() == "soon":
+            return open_requests.filter(due_at__gte=now, due_at__lt=now + DUE_SOON)
+        if self.value() == "on_time":
+            return open_requests.filter(due_at__gte=now)
+        return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assigned to")
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        staff = (
+            get_user_model()
+            .objects.filter(assigned_privacy_requests__isnull=False)
+            .exclude(pk=request.user.pk)
+            .distinct()
+            .order_by("pk")
+        )
+        return [
+            ("mine", _("Me")),
+            ("nobody", _("Nobody")),
+            *[(str(user.pk), _staff_name(user)) for user in staff],
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "mine":
+            return queryset.filter(assignee=request.user)
+        if value == "nobody":
+            return queryset.filter(assignee__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset
+
+
+def _staff_name(user) -> str:
+    return user.get_full_name() or str(user)
+
+
+# --- Steps of the workflow ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    title: str
+    button: str
+    tool: str  # the short label of its button on a request's page
+    text_label: str = ""
+    text_help: str = ""
+    text_required: bool = False
+    chooses_assignee: bool = False
+
+
+STEPS = {
+    step.name: step
+    for step in [
+        Step(
+            "verify",
+            _("Verify the requester's identity"),
+            _("Identity verified"),
+            _("Verify identity"),
+            text_label=_("How was the identity checked?"),
+            text_help=_("For the request's trail, e.g. 'called back on the number we hold'."),
+        ),
+        Step("start", _("Approve and start work"), _("Start work"), _("Approve")),
+        Step(
+            "assign",
+            _("Assign the request"),
+            _("Assign"),
+            _("Assign"),
+            chooses_assignee=True,
+        ),
+        Step(
+            "complete",
+            _("Complete the request"),
+            _("Complete and email the requester"),
+            _("Complete"),
+            text_label=_("Answer to the requester"),
+            text_help=_("Emailed to the requester: what was done."),
+            text_required=True,
+        ),
+        Step(
+            "reject",
+            _("Reject the request"),
+            _("Reject and email the reason"),
+            _("Reject"),
+            text_label=_("Reason"),
+            text_help=_("Emailed to the requester, with their right to complain."),
+            text_required=True,
+        ),
+        Step(
+            "extend",
+            _("Extend the deadline (once)"),
+            _("Extend and email the reason"),
+            _("Extend"),
+            text_label=_("Reason for the extension"),
+            text_help=_("Emailed to the requester with the new date."),
+            text_required=True,
+        ),
+        Step(
+            "note",
+            _("Add an internal note"),
+            _("Add the note"),
+            _("Note"),
+            text_label=_("Note"),
+            text_help=_("Staff only: never emailed."),
+            text_required=True,
+        ),
+    ]
+}
+
+
+class StepForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5, "cols": 70}))
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
+
+    def __init__(self, *args, step: Step, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.step = step
+        if step.text_label:
+            self.fields["text"].label = step.text_label
+            self.fields["text"].help_text = step.text_help
+            self.fields["text"].required = step.text_required
+        else:
+            del self.fields["text"]
+        if step.chooses_assignee:
+            field = self.fields["assignee"]
+            field.queryset = (
+                get_user_model().objects.filter(is_staff=True, is_active=True).order_by("pk")
+            )
+            field.label = _("Staff member")
+            field.label_from_instance = _staff_name
+            field.empty_label = _("Nobody")
+        else:
+            del self.fields["assignee"]
+
+
+def steps_for(req: PrivacyRequest) -> list[Step]:
+    """The steps worth offering on ``req``'s page in its current state (none once closed).
+
+    The service still checks every step: this only leaves out buttons that would fail.
+    """
+    if not req.is_open:
+        return []
+    pending = req.verification == PrivacyRequest.Verification.PENDING
+    offered = []
+    for step in STEPS.values():
+        if step.name == "verify" and not pending:
+            continue
+        if step.name in ("start", "complete") and pending:
+            continue
+        if step.name == "start" and req.status == PrivacyRequest.Status.IN_PROGRESS:
+            continue
+        if step.name == "extend" and req.extended_at is not None:
+            continue
+        offered.append(step)
+    return offered
+
+
+def take_step(req: PrivacyRequest, step: Step, *, actor, data: dict) -> None:
+    """Apply ``step`` to ``req`` through the workflow service (may raise RequestError)."""
+    text = data.get("text", "")
+    if step.name == "verify":
+        workflow.verify_identity(req, actor=actor, note=text)
+    elif step.name == "start":
+        workflow.start(req, actor=actor)
+    elif step.name == "assign":
+        workflow.assign(req, assignee=data.get("assignee"), actor=actor)
+    elif step.name == "complete":
+        workflow.complete(req, actor=actor, resolution=text)
+    elif step.name == "reject":
+        workflow.reject(req, actor=actor, reason=text)
+    elif step.name == "extend":
+        workflow.extend(req, actor=actor, reason=text)
+    elif step.name == "note":
+        workflow.add_note(req, actor=actor, note=text)
+    else:  # pragma: no cover - STEPS and this function list the same names
+        raise ValueError(step.name)
+
+
+# --- The trail ----------------------------------------------------------------------------
+
+
+class RequestEventInline(admin.TabularInline):
+    """The request's trail, read-only: written by the workflow, never by hand."""
+
+    model = RequestEvent
+    extra = 0
+    can_delete = False
+    verbose_name = _("step")
+    verbose_name_plural = _("trail")
+    ordering = ["at", "pk"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["at", "action", "by"]
+        return [*fields, "note"] if can_handle(request) else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("by"))
+    def by(self, event):
+        if event.actor_id is None:
+            return _("requester or system")
+        return _staff_name(event.actor)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("privacy.view_privacyrequest")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- The queue ----------------------------------------------------------------------------
+
+
+@admin.register(PrivacyRequest)
+class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "type",
+        "status",
+        "requester",
+        "received_at",
+        "due",
+        "assigned_to",
+        "verification",
+    ]
+    list_display_links = ["reference"]
+    list_filter = [
+        "type",
+        "status",
+        OverdueFilter,
+        AssigneeFilter,
+        "verification",
+        "self_service",
+    ]
+    list_select_related = ["assignee"]
+    # Open requests first, the most urgent on top; closed ones after them.
+    ordering = [
+        Case(When(status__in=PrivacyRequest.OPEN_STATUSES, then=Value(0)), default=Value(1)).asc(),
+        "due_at",
+    ]
+    search_help_text = _("Search by reference (PR-000042), public id, or the requester's email.")
+    search_fields = ["=public_id"]  # enables the box; get_search_results does the work
+    inlines = [RequestEventInline]
+    actions = [
+        "verify_selected",
+        "start_selected",
+        "assign_selected_to_me",
+        "complete_selected",
+        "reject_selected",
+        "extend_selected",
+    ]
+    change_list_template = "admin/privacy/privacyrequest/change_list.html"
+    change_form_template = "admin/privacy/privacyrequest/change_form.html"
+    show_full_result_count = False
+
+    class Media:
+        css = {"all": ["admin/privacy.css"]}
+
+    # --- Columns -------------------------------------------------------------------------
+
+    @admin.display(description=_("reference"), ordering="pk")
+    def reference(self, req):
+        return req.reference
+
+    @admin.display(description=_("requester"), ordering="user_id")
+    def requester(self, req):
+        if req.user_id is None:
+            return _("no account")
+        url = reverse("admin:accounts_user_change", args=[req.user_id])
+        return format_html('<a href="{}">{} #{}</a>', url, _("member"), req.user_id)
+
+    @admin.display(description=_("due"), ordering="due_at")
+    def due(self, req):
+        label = date_format(timezone.localtime(req.due_at), "SHORT_DATE_FORMAT")
+        if req.extended_at:
+            label = f"{label} ({_('extended')})"
+        if not req.is_open:
+            return label
+        now = timezone.now()
+        if req.due_at < now:
+            return format_html('<span class="privacy-overdue">{} · {}</span>', label, _("overdue"))
+        if req.due_at < now + DUE_SOON:
+            return format_html('<span class="privacy-due-soon">{}</span>', label)
+        return label
+
+    @admin.display(description=_("assigned to"), ordering="assignee_id")
+    def assigned_to(self, req):
+        return _staff_name(req.assignee) if req.assignee_id else "—"
+
+    # --- Page layout ---------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        personal = can_handle(request)
+        request_fields = ["reference", "type", "status", "self_service", "language"]
+        requester = ["requester", "verification", "verified_at"]
+        if personal:
+            requester[1:1] = ["name", "email"]
+        deadline = ["received_at", "due_at", "extended_at"]
+        if personal:
+            deadline.append("extension_reason")
+        handling = ["assignee", "closed_at"]
+        if personal:
+            handling.append("resolution")
+        fieldsets = [
+            (None, {"fields": request_fields}),
+            (_("Requester"), {"fields": requester}),
+            (_("Deadline"), {"fields": deadline}),
+        ]
+        if personal:
+            fieldsets.append((_("What they asked"), {"fields": ["description", "details"]}))
+        fieldsets.append((_("Handling"), {"fields": handling}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        fieldsets = self.get_fieldsets(request, obj)
+        return [name for _title, options in fieldsets for name in options["fields"]]
+
+    # --- Permissions: every change is a workflow step -------------------------------------
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Proof that rights were answered: kept (and anonymized) by the registry's rules.
+        return False
+
+    def has_handle_permission(self, request):
+        return can_handle(request)
+
+    # --- Search --------------------------------------------------------------------------
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        query = Q(pk__in=[])
+        digits = term.upper().removeprefix("PR-").lstrip("0") or "0"
+        if digits.isdigit():
+            query |= Q(pk=int(digits))
+        with contextlib.suppress(ValueError):
+            query |= Q(public_id=uuid.UUID(term))
+        if "@" in term and can_handle(request):
+            query |= Q(email__iexact=term) | Q(user__email__iexact=term)
+        return queryset.filter(query), False
+
+    # --- Extra pages ---------------------------------------------------------------------
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "dashboard/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name=f"{prefix}_dashboard",
+            ),
+            path(
+                "<path:object_id>/step/<slug:step>/",
+                self.admin_site.admin_view(self.step_view),
+                name=f"{prefix}_step",
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["steps"] = steps_for(obj) if obj is not None and can_handle(request) else []
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def step_view(self, request, object_id, step):
+        """One workflow step on one request: a form, then the service call."""
+        if not can_handle(request):
+            raise PermissionDenied
+        chosen = STEPS.get(step)
+        req = self.get_object(request, unquote(object_id))
+        if chosen is None or req is None:
+            raise Http404
+        change_url = reverse("admin:privacy_privacyrequest_change", args=[req.pk])
+        initial = {"assignee": req.assignee_id} if chosen.chooses_assignee else None
+        data = request.POST if request.method == "POST" else None  # "start" posts no fields
+        form = StepForm(data, step=chosen, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                take_step(req, chosen, actor=request.user, data=form.cleaned_data)
+            except workflow.RequestError as error:
+                self.message_user(request, f"{req.reference}: {error}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{req.reference}: {chosen.title} — {_('done')}.", messages.SUCCESS
+                )
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": chosen.title,
+            "step": chosen,
+            "form": form,
+            "requests": [req],
+            "original": req,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/privacy/privacyrequest/step.html", context)
+
+    def dashboard_view(self, request):
+        """Counts by status and type, overdue, requests per week and time to close."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        figures = transparency.dashboard()
+        statuses = dict(PrivacyRequest.Status.choices)
+        types = dict(PrivacyRequest.Type.choices)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Privacy requests: dashboard"),
+            "figures": figures,
+            "by_status": [(statuses[key], count) for key, count in figures.by_status],
+            "by_type": [(types[key], count) for key, count in figures.by_type if count],
+            "received_chart": charts.horizontal_bars(
+                [(date_format(week.start, "j M"), week.received) for week in figures.weeks]
+            ),
+            "closing_chart": charts.horizontal_bars(
+                [(date_format(week.start, "j M"), week.mean_days or 0) for week in figures.weeks]
+            ),
+            "changelist_url": reverse("admin:privacy_privacyrequest_changelist"),
+        }
+        return TemplateResponse(request, "admin/privacy/privacyrequest/dashboard.html", context)
+
+    # --- Actions on the selected requests ------------------------------------------------
+
+    @admin.action(description=_("Verify the requesters' identity"), permissions=["handle"])
+    def verify_selected(self, request, queryset):
+        return self._bulk_step(request, queryset, STEPS["verify"])
+
+    @admin.action(description=_("Approve and start work"), permissions=["handle"])
+    def start_selected(self, request, queryset):
+        return self._bulk_step(request, queryset, STEPS["start"])
+
+    @admin.action(description=_("Assign to me"), permissions=["handle"])
+    def assign_selected_to_me(self, request, queryset):
+        self._apply(request, queryset, STEPS["assign"], {"assignee": request.user})
+
+    @admin.action(description=_("Complete (answer the requesters)"), permissions=["handle"])
+    def complete_selected(self, request, queryset):
+        return self._bulk_step(request, queryset, STEPS["complete"])
+
+    @admin.action(description=_("Reject (with the reason)"), permissions=["handle"])
+    def reject_selected(self, request, queryset):
+        return self._bulk_step(request, queryset, STEPS["reject"])
+
+    @admin.action(
+        description=_("Extend the deadline (once, with the reason)"), permissions=["handle"]
+    )
+    def extend_selected(self, request, queryset):
+        return self._bulk_step(request, queryset, STEPS["extend"])
+
+    def _bulk_step(self, request, queryset, step: Step):
+        """Ask for the step's text on an intermediate page, then apply it to each request."""
+        if not step.text_label:
+            self._apply(request, queryset, step, {})
+            return None
+        form = StepForm(request.POST if "apply" in request.POST else None, step=step)
+        if form.is_bound and form.is_valid():
+            self._apply(request, queryset, step, form.cleaned_data)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": step.title,
+            "step": step,
+            "form": form,
+            "requests": list(queryset),
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "change_url": reverse("admin:privacy_privacyrequest_changelist"),
+        }
+        return TemplateResponse(request, "admin/privacy/privacyrequest/step.html", context)
+
+    def _apply(self, request, queryset, step: Step, data: dict) -> None:
+        done = 0
+        for req in queryset.order_by("pk"):
+            try:
+                take_step(req, step, actor=request.user, data=data)
+            except workflow.RequestError as error:
+                self.message_user(request, f"{req.reference}: {error}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(step)s: %(count)d request done.",
+                    "%(step)s: %(count)d requests done.",
+                    done,
+                )
+                % {"step": step.title, "count": done},
+                messages.SUCCESS,
+            )
+
+
+# --- Members' exports ---------------------------------------------------------------------
+
+
+@admin.register(DataExport)
+class DataExportAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Members' exports, read-only: built by the worker, never by hand."""
+
+    list_display = [
+        "public_id",
+        "member",
+        "status",
+        "progress",
+        "size_bytes",
+        "created_at",
+        "finished_at",
+        "expires_at",
+        "downloaded_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["=user__id"]
+    search_help_text = _("Search by member id.")
+    exclude = ["file_name", "sha256"]
+
+    @admin.display(description=_("member"), ordering="user_id")
+    def member(self, export):
+        url = reverse("admin:accounts_user_change", args=[export.user_id])
+        return format_html('<a href="{}">#{}</a>', url, export.user_id)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
