@@ -12,12 +12,18 @@ BOOKING_RECORDS_PERIOD = timedelta(days=5 * 365)
 
 
 def _outbound_of(user):
-    # Delivered messages are deleted at once; only queued or failed ones can remain, and
-    # there are few of them, so matching the address in Python is cheap and portable.
+    # Delivered messages are deleted at once; only queued or failed ones remain. The
+    # database narrows them to payloads mentioning the address (a text match that works on
+    # PostgreSQL and SQLite alike); the recipients are then compared exactly.
+    if not user.email:
+        return OutboundEmail.objects.none()
+    address = user.email.lower()
     ids = [
         pk
-        for pk, payload in OutboundEmail.objects.values_list("pk", "payload")
-        if user.email.lower() in [a.lower() for a in payload.get("to", [])]
+        for pk, payload in OutboundEmail.objects.filter(payload__icontains=address).values_list(
+            "pk", "payload"
+        )
+        if address in [a.lower() for a in payload.get("to", [])]
     ]
     return OutboundEmail.objects.filter(pk__in=ids)
 

@@ -27,6 +27,7 @@ from cinema.models import Booking, Film, Showtime
 from cinema.ratelimit import rate_limit
 from cinema.services import booking as booking_service
 from cinema.services import recommendations as recommendations_service
+from privacy.services import restriction
 
 logger = logging.getLogger(__name__)
 
@@ -291,4 +292,6 @@ def for_you(request):
 def _for_you_context(request) -> dict:
     enabled = recommendations_service.may_recommend(request.user)
     recommendations = recommendations_service.recommend_films(request.user) if enabled else []
-    return {"enabled": enabled, "recommendations": recommendations}
+    # Say why nothing is personalised when the member restricted processing.
+    restricted = not enabled and restriction.is_restricted(request.user)
+    return {"enabled": enabled, "recommendations": recommendations, "restricted": restricted}

@@ -58,10 +58,11 @@ class Recommendation:
 def may_recommend(user) -> bool:
     """Return whether personalised recommendations may be computed for ``user``.
 
-    The single gate for this profiling: today it requires a signed-in member who gave the
-    "recommendations" consent (off by default). The restriction ("processing blocked") and
-    objection-to-profiling flags of the data-subject-rights capability must be checked
-    here too when they land, so that every caller honours them without change.
+    The single gate for this profiling: a signed-in member who gave the "recommendations"
+    consent (off by default) and has not restricted processing. ``consent.allows`` answers
+    both in one query: a restriction ("processing blocked", privacy.services.restriction)
+    turns the purpose off without changing the ledger, and an objection to profiling
+    (privacy.services.objection) withdraws the consent itself.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return False

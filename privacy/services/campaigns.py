@@ -4,8 +4,10 @@ Design:
 
 - The audience is chosen by one function, :func:`campaign_audience`: members whose current
   consent allows the channel, who are active and have an address for it. Suppressed
-  addresses are dropped per batch (their hashes cannot be matched in SQL). Restriction of
-  processing, when it exists, is added in ``campaign_audience`` and nowhere else.
+  addresses are dropped per batch (their hashes cannot be matched in SQL). Members who
+  restricted processing are left out by ``consent.members_allowing`` (see
+  ``privacy.services.restriction``); each batch asks again, so a restriction switched on
+  halfway through a campaign stops its remaining messages, by email and by SMS.
 - Staff start a campaign (:func:`start_campaign`, status draft -> sending); the task
   ``privacy.send_campaign`` is enqueued after commit and calls :func:`send_campaign`.
 - Work goes in batches of members by primary-key range (``PRIVACY_CAMPAIGN_BATCH_SIZE``).
@@ -52,8 +54,9 @@ class CampaignError(Exception):
 def campaign_audience(channel: str):
     """Return the members marketing on ``channel`` may reach, before suppression.
 
-    Members whose current consent allows the channel's purpose, who are active and have an
-    address for it. (Restriction of processing, a later capability, belongs here.)
+    Members whose current consent allows the channel's purpose and who have not restricted
+    processing (both in ``consent.members_allowing``), who are active and have an address
+    for it.
     """
     purpose = marketing.PURPOSE_OF[channel]
     members = get_user_model().objects.filter(

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.models import ConsentRecord, ConsentState
+from privacy.services import restriction
 from privacy.services.network import truncate_ip, user_agent_family
 
 ESSENTIAL = "essential"
@@ -163,18 +164,46 @@ def current_choices(subject: Subject) -> dict[str, bool]:
 
 
 def allows(user, purpose: str) -> bool:
-    """Return whether ``user`` currently agrees to ``purpose`` (no answer means no)."""
+    """Return whether ``purpose`` may be processed for ``user`` now (no answer means no).
+
+    Yes only if the member agreed to it and has not restricted processing
+    (:mod:`privacy.services.restriction`): a restriction turns every non-essential purpose
+    off without touching the ledger. One query, the restriction check folded into it (none
+    for the restriction when :func:`restriction.is_restricted` already asked for this user).
+    """
     if purpose == ESSENTIAL:
         return True
     if user is None or not getattr(user, "is_authenticated", False):
         return False
+    known = restriction.cached_answer(user)
+    if known:
+        return False
+    states = ConsentState.objects.filter(user_id=user.pk, purpose=purpose, granted=True)
+    if known is None:
+        states = states.filter(~restriction.restriction_exists())
+    return states.exists()
+
+
+def granted(user, purpose: str) -> bool:
+    """Return the member's own current answer for ``purpose`` in the ledger.
+
+    Unlike :func:`allows`, a restriction of processing does not change it: for pages that
+    show the member their choices and for the double opt-in, never to decide processing.
+    """
+    if purpose == ESSENTIAL:
+        return True
     return ConsentState.objects.filter(user_id=user.pk, purpose=purpose, granted=True).exists()
 
 
 def members_allowing(purpose: str):
-    """Return the ids of members who currently agree to ``purpose``, as a subquery."""
-    return ConsentState.objects.filter(purpose=purpose, granted=True, user__isnull=False).values(
-        "user_id"
+    """Return the ids of members ``purpose`` may be processed for, as a subquery.
+
+    Members who agreed to it, minus those who restricted processing.
+    """
+    return (
+        ConsentState.objects.filter(purpose=purpose, granted=True, user__isnull=False)
+        .filter(~restriction.restriction_exists())
+        .values("user_id")
     )
 
 

@@ -206,7 +206,9 @@ def check_confirmation(token: str):
     user = get_user_model().objects.filter(pk=member_id, is_active=True).first()
     if user is None or address_hash != _address_hash(user.email):
         raise ConfirmationError("stale")
-    if consent.allows(user, consent.MARKETING_EMAIL):
+    # The member's own answer, not whether marketing may go out now (a restriction of
+    # processing pauses sending but is not a refusal of the opt-in).
+    if consent.granted(user, consent.MARKETING_EMAIL):
         return user  # already confirmed: following the link twice is fine
     pending = EmailOptInRequest.objects.filter(user=user, email_hash=address_hash).exists()
     if not pending:
@@ -222,7 +224,7 @@ def confirm_email_optin(token: str, *, request=None):
     """
     user = check_confirmation(token)
     with transaction.atomic():
-        if not consent.allows(user, consent.MARKETING_EMAIL):
+        if not consent.granted(user, consent.MARKETING_EMAIL):
             consent.record_choices(
                 consent.Subject.of(user),
                 {consent.MARKETING_EMAIL: True},

@@ -51,8 +51,10 @@ from django.db import transaction
 from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 from django.urls import NoReverseMatch, get_urlconf, reverse
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 from privacy.models import TrackingEvent
+from privacy.services import restriction
 from privacy.services.consent import ANALYTICS, LOCATION
 from privacy.services.network import truncate_ip, user_agent_family
 
@@ -100,15 +102,19 @@ def may_track(request) -> bool:
     """Return whether usage events may be recorded for the person behind ``request``.
 
     The one gate every collection goes through: analytics consent (which ``DNT: 1`` already
-    turns off) and no Global Privacy Control signal, which we read as a refusal of any
-    tracking, not only of advertising.
+    turns off), no Global Privacy Control signal, which we read as a refusal of any
+    tracking, not only of advertising, and no restriction of processing by the signed-in
+    member (asked last, and cached on the user, so it costs a query only to members who
+    allow analytics, once per request).
     """
     context = getattr(request, "consent", None)
     if context is None:
         return False
     if "gpc" in context.signals:
         return False
-    return context.allows(ANALYTICS)
+    if not context.allows(ANALYTICS):
+        return False
+    return not restriction.is_restricted(getattr(request, "user", None))
 
 
 def _excluded_prefixes() -> tuple[str, ...]:
@@ -277,20 +283,20 @@ def record_beacon(request, payload: bytes) -> bool:
     with a message for anything else. Without consent nothing is appended.
     """
     if len(payload) > MAX_BEACON_BYTES:
-        raise ValidationError("The event is too large.", code="too_large")
+        raise ValidationError(_("The event is too large."), code="too_large")
     try:
         data = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise ValidationError("The event is not valid JSON.", code="invalid_json") from None
+        raise ValidationError(_("The event is not valid JSON."), code="invalid_json") from None
     if not isinstance(data, dict):
-        raise ValidationError("The event must be a JSON object.", code="invalid_json")
+        raise ValidationError(_("The event must be a JSON object."), code="invalid_json")
     kind = data.get("kind")
     if kind == TIME_UPDATE:
         entry = _time_entry(data)
     elif kind == Kind.OUTBOUND_CLICK:
         entry = _outbound_entry(data)
     else:
-        raise ValidationError("Unknown event kind.", code="invalid_kind")
+        raise ValidationError(_("Unknown event kind."), code="invalid_kind")
     if not may_track(request):
         return False
     entry.update(_subject(request), at=time.time())
@@ -303,11 +309,13 @@ def _time_entry(data: dict) -> dict:
     try:
         page_event = uuid.UUID(str(data.get("page_event", "")))
     except ValueError:
-        raise ValidationError("page_event must be a UUID.", code="invalid_page_event") from None
+        raise ValidationError(_("page_event must be a UUID."), code="invalid_page_event") from None
     ms = data.get("ms")
     if isinstance(ms, bool) or not isinstance(ms, int) or not 0 <= ms <= MAX_TIME_ON_PAGE_MS:
         raise ValidationError(
-            f"ms must be a whole number from 0 to {MAX_TIME_ON_PAGE_MS}.", code="invalid_ms"
+            _("ms must be a whole number from 0 to %(max)s."),
+            code="invalid_ms",
+            params={"max": MAX_TIME_ON_PAGE_MS},
         )
     return {"k": TIME_UPDATE, "e": page_event.hex, "ms": ms}
 
@@ -315,14 +323,14 @@ def _time_entry(data: dict) -> dict:
 def _outbound_entry(data: dict) -> dict:
     path, target = data.get("path"), data.get("target")
     if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
-        raise ValidationError("path must be a path on this site.", code="invalid_path")
+        raise ValidationError(_("path must be a path on this site."), code="invalid_path")
     if len(path) > MAX_PATH:
-        raise ValidationError("path is too long.", code="invalid_path")
+        raise ValidationError(_("path is too long."), code="invalid_path")
     if not isinstance(target, str) or len(target) > MAX_BEACON_BYTES:
-        raise ValidationError("target must be a link.", code="invalid_target")
+        raise ValidationError(_("target must be a link."), code="invalid_target")
     cleaned = origin_and_path(target)
     if not cleaned:
-        raise ValidationError("target must be an http or https link.", code="invalid_target")
+        raise ValidationError(_("target must be an http or https link."), code="invalid_target")
     return {
         "k": Kind.OUTBOUND_CLICK.value,
         "e": uuid.uuid4().hex,
@@ -563,12 +571,13 @@ def get_buffer() -> RedisBuffer | SpoolBuffer:
 def discard_buffered_events(*, user_id: int) -> int:
     """Delete the member's events that are still in the buffer; return how many.
 
-    For erasure (and, later, restriction of processing): the table's rows go with the
-    member (``on_delete=CASCADE``), this removes what has not reached the table yet. A flush
-    that read its batch just before this call may still insert that batch; call it before
-    deleting the member, whose deletion then removes those rows, and after which
-    :func:`flush_buffer` drops any event of a member that no longer exists. Events another
-    web process is appending at this very moment are covered the same way.
+    For erasure: the table's rows go with the member (``on_delete=CASCADE``), this removes
+    what has not reached the table yet. (A restriction needs no call: the flush drops the
+    events of restricted members.) A flush that read its batch just before this call may
+    still insert that batch; call it before deleting the member, whose deletion then removes
+    those rows, and after which :func:`flush_buffer` drops any event of a member that no
+    longer exists. Events another web process is appending at this very moment are covered
+    the same way.
     """
     removed = get_buffer().discard_user(user_id)
     logger.info("tracking.buffered_events_discarded user_id=%s count=%s", user_id, removed)
@@ -596,14 +605,15 @@ def flush_buffer(
     ``ignore_conflicts`` on the unique ``event_id`` and removed from the buffer only after
     the commit, so a batch delivered twice (a flush killed after its commit, two flushes at
     once) is recorded once. Entries that cannot be read, and events of members who no longer
-    exist (erased meanwhile), are dropped. Stops after ``max_batches``; the next run goes on.
+    exist (erased meanwhile) or who restricted processing meanwhile, are dropped. Stops after
+    ``max_batches``; the next run goes on.
     In the spool a batch is one or more whole claimed files, so it may exceed ``batch_size``.
     ``recorded`` counts events handed to the insert; the database ignores re-deliveries.
     """
     batch_size = batch_size or _batch_size()
     buffer = get_buffer()
     result = FlushResult()
-    for _ in range(max_batches):
+    for _batch in range(max_batches):
         entries = buffer.read(batch_size)
         if not entries:
             break
@@ -636,8 +646,13 @@ def _record_batch(entries: list[Entry], result: FlushResult) -> None:
     result.read += len(entries)
 
     user_ids = {d["u"] for d, _ in parsed if isinstance(d.get("u"), int)}
+    # Members erased since (gone) or who restricted processing since the event was buffered
+    # are left out: their events are dropped, never written.
     existing_users = set(
-        get_user_model().objects.filter(pk__in=user_ids).values_list("pk", flat=True)
+        get_user_model()
+        .objects.filter(pk__in=user_ids)
+        .filter(~restriction.restriction_exists("pk"))
+        .values_list("pk", flat=True)
     )
     slugs = {d["f"] for d, _ in parsed if d.get("f")}
     films = dict(Film.objects.filter(slug__in=slugs).values_list("slug", "pk")) if slugs else {}

@@ -6,6 +6,9 @@ a bug could re-activate (M9).
 
 from django import template
 
+from privacy.services import consent as consent_service
+from privacy.services import restriction
+
 register = template.Library()
 
 
@@ -19,9 +22,24 @@ class IfConsentNode(template.Node):
         request = context.get("request")
         purpose = self.purpose.resolve(context)
         consent = getattr(request, "consent", None)
-        if consent is not None and consent.allows(purpose):
+        if consent is not None and consent.allows(purpose) and not _restricted(request, purpose):
             return self.nodelist.render(context)
         return self.nodelist_else.render(context)
+
+
+def _restricted(request, purpose) -> bool:
+    # A member who restricted processing gets no optional markup, whatever they agreed to
+    # (privacy.services.restriction); asked only after consent said yes.
+    return purpose != consent_service.ESSENTIAL and restriction.is_restricted(
+        getattr(request, "user", None)
+    )
+
+
+@register.simple_tag(takes_context=True)
+def processing_restricted(context) -> bool:
+    """``{% processing_restricted as restricted %}``: whether the member restricted processing."""
+    request = context.get("request")
+    return restriction.is_restricted(getattr(request, "user", None))
 
 
 @register.tag
