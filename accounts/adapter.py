@@ -19,3 +19,37 @@ class AccountAdapter(DefaultAccountAdapter):
             # accounts.social_adapter after the user row exists (it calls us with commit=False).
             signup.record_signup(user, request=request)
         return user
+
+    # --- Signing in while the account waits for deletion (privacy/views/deletion.py) ---
+    # The account is inactive during the grace period. allauth would stop at its "inactive"
+    # page right after the password; instead the remaining sign-in stages (second factor)
+    # run, and then, rather than opening the account, this browser gets a short-lived
+    # ticket that only lets it cancel the deletion. Nothing else becomes reachable.
+
+    def pre_login(self, request, user, **kwargs):
+        if not user.is_active and _pending_deletion(user):
+            return None
+        return super().pre_login(request, user, **kwargs)
+
+    def login(self, request, user):
+        if not user.is_active:
+            job = _pending_deletion(user)
+            if job is not None:
+                from privacy.views.deletion import grant_cancel_ticket
+
+                grant_cancel_ticket(request, job)
+                return
+        super().login(request, user)
+
+    def post_login(self, request, user, **kwargs):
+        if not user.is_active and _pending_deletion(user):
+            from django.shortcuts import redirect
+
+            return redirect("privacy:cancel_deletion")
+        return super().post_login(request, user, **kwargs)
+
+
+def _pending_deletion(user):
+    from privacy.services.erasure import pending_deletion
+
+    return pending_deletion(user)
