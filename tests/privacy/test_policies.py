@@ -19,6 +19,7 @@ from tests.factories import PASSWORD, make_member
 
 pytestmark = pytest.mark.django_db
 seed_migration = importlib.import_module("privacy.migrations.0005_seed_policies")
+translations_migration = importlib.import_module("privacy.migrations.0012_policy_translations")
 
 SEEDED = "2026-11-01"
 OLD_BODY = "Intro paragraph.\n\n## Sharing\n\nWe share bookings with partner cinemas."
@@ -30,8 +31,9 @@ NEW_BODY = (
 
 @pytest.fixture(autouse=True)
 def seeded_policies():
-    """The policies the data migration publishes (re-run: transactional tests flush them)."""
+    """The policies the data migrations publish (re-run: transactional tests flush them)."""
     seed_migration.seed(django_apps, None)
+    translations_migration.seed(django_apps, None)
 
 
 def make_version(
@@ -82,8 +84,24 @@ def test_seeded_policies_are_public_with_their_dates(client):
 
 def test_seeding_the_initial_policies_is_idempotent():
     seed_migration.seed(django_apps, None)
+    translations_migration.seed(django_apps, None)
 
-    assert PolicyVersion.objects.filter(version=SEEDED).count() == 2
+    seeded = PolicyVersion.objects.filter(version=SEEDED)
+    # Both documents, once in each of the four languages.
+    assert seeded.count() == 8
+    assert set(seeded.values_list("language", flat=True)) == {"en", "ru", "kk", "zh-hans"}
+
+
+def test_each_language_reads_its_own_translation(client):
+    for language, title in [
+        ("ru", "Политика конфиденциальности"),
+        ("kk", "Құпиялылық саясаты"),
+        ("zh-hans", "隐私政策"),
+    ]:
+        page = client.get(reverse("privacy:policy"), HTTP_ACCEPT_LANGUAGE=language)
+        html = page.content.decode()
+        assert title in html
+        assert "Marquee, the cinema chain" not in html
 
 
 def test_footer_links_to_both_policies(client):
@@ -113,6 +131,8 @@ def test_current_version_is_the_latest_in_force_and_future_ones_wait(client):
 
 
 def test_language_without_its_own_version_falls_back_to_english(client):
+    PolicyVersion.objects.filter(language="kk").delete()
+    PolicyVersion.objects.filter(language="ru", document="cookies").delete()
     make_version(language="ru", version="2026-11-20-ru", body="Русский текст политики.")
 
     russian = client.get(reverse("privacy:policy"), HTTP_ACCEPT_LANGUAGE="ru")
@@ -375,7 +395,8 @@ def test_form_posts_are_not_interrupted(client):
 
 
 def policy_emails():
-    return [m for m in mail.outbox if "significant changes" in m.subject]
+    # Recognised by the link to what changed (the subject is in each member's language).
+    return [m for m in mail.outbox if "/#changes" in m.body]
 
 
 def test_batched_notification_resumes_without_emailing_anyone_twice():
@@ -425,6 +446,8 @@ def test_a_batch_that_fails_queues_nothing_and_is_redone(monkeypatch, settings):
 
 
 def test_policy_email_is_in_the_members_language_and_links_to_the_changes():
+    # Without a Russian version of its own, the English change applies to Russian readers.
+    PolicyVersion.objects.filter(language="ru").delete()
     russian = make_member(preferred_language="ru")
     changed = make_version(material=True, summary="Payment provider named & <explained>.")
     mail.outbox.clear()
