@@ -88,6 +88,10 @@ pd.register(
         "user_agent": pd.personal(pd.Category.DEVICE),
         "data": pd.personal(pd.Category.DEVICE),
     },
+    # A security log of sign-ins: a year after the device was last seen it proves nothing
+    # more (docs/retention.md). Its address is cut to the network after 30 days
+    # (retention rule "session-ip").
+    retention=pd.Retention(period=timedelta(days=365), after="last_seen_at"),
     export=pd.Export("devices", tabular=True),
 )
 pd.register(
@@ -556,4 +560,149 @@ pd.register(
         "notified_at": pd.personal(pd.Category.CONTENT),
     },
     export=pd.Export("data_breaches", tabular=True),
+)
+
+# --- Account erasure ----------------------------------------------------------------------
+
+from privacy.models import erasure as erasure_models  # noqa: E402
+
+
+def _erasure_jobs_of(user):
+    return erasure_models.ErasureJob.objects.filter(user_id=user.pk)
+
+
+pd.register(
+    erasure_models.ErasureJob,
+    subject=None,
+    # Not a foreign key: the account row is the last thing the job deletes.
+    locate=_erasure_jobs_of,
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description=_("The erasure of your account: when it was asked for and what it did."),
+    fields={
+        "tombstone": pd.not_personal(reason="A random id; kept records point at it."),
+        "user_id": pd.personal(pd.Category.IDENTITY, anonymize=pd.Method.KEEP),
+        "source": pd.not_personal(),
+        "status": pd.not_personal(),
+        "reason": pd.not_personal(reason="Staff write why, without names or addresses."),
+        "request": pd.not_personal(),
+        "requested_at": pd.not_personal(),
+        "due_at": pd.not_personal(),
+        "deadline": pd.not_personal(),
+        "started_at": pd.not_personal(),
+        "heartbeat_at": pd.not_personal(),
+        "finished_at": pd.not_personal(),
+        "cancelled_at": pd.not_personal(),
+        "attempts": pd.not_personal(),
+        "phase": pd.not_personal(),
+        "checkpoint_model": pd.not_personal(),
+        "checkpoint_pk": pd.not_personal(reason="Primary key of a processed row."),
+        "checkpoint_rows": pd.not_personal(),
+        "email_hashes": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.KEEP),
+        "phone_hash": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.KEEP),
+        "state": pd.not_personal(reason="Random storage names of files to remove, and counts."),
+        "report": pd.not_personal(reason="Model names, counts and laws only, by construction."),
+        "error": pd.not_personal(reason="Names the failing step; holds no data."),
+    },
+    # The job is the proof that the erasure was done, and its record of what was kept.
+    # It is the erasure's own record, so erasure leaves it as it is (every field KEEP).
+    erasure=pd.LegalHold(
+        law=_("data-protection law: proof that requests were answered"),
+        period=REQUEST_RECORDS_PERIOD,
+    ),
+    retention=pd.Retention(period=REQUEST_RECORDS_PERIOD, after="requested_at"),
+)
+
+
+def _journal_entries_of(user):
+    from privacy.services import erasure as erasure_service
+
+    return erasure_service.journal_entries_of(user)
+
+
+pd.register(
+    erasure_models.ErasureJournal,
+    subject=None,
+    # No link to the account (it outlives it): entries are found by hashing the member's
+    # current addresses, as on the suppression list.
+    locate=_journal_entries_of,
+    purpose=pd.Purpose.PRIVACY_RIGHTS,
+    description=_(
+        "Completed erasures, as salted hashes only, so that a restored backup cannot bring "
+        "an erased account back."
+    ),
+    fields={
+        "tombstone": pd.not_personal(reason="A random id, not derived from the account."),
+        "email_hash": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.KEEP),
+        "phone_hash": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.KEEP),
+        "other_hashes": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.KEEP),
+        "erased_at": pd.not_personal(),
+    },
+    # Written by the erasure itself; kept exactly as long as a backup taken before the
+    # erasure may still be restored (PRIVACY_BACKUP_RETENTION), then deleted.
+    erasure=pd.Anonymize(),
+    retention=pd.Retention(period=settings.PRIVACY_BACKUP_RETENTION, after="erased_at"),
+)
+
+# --- Retention ----------------------------------------------------------------------------
+
+from privacy.models import retention as retention_models  # noqa: E402
+
+LEGAL_CLAIMS = pd.PurposeSpec(
+    "legal_claims",
+    _("Keeping what a dispute or legal claim about your account needs"),
+    pd.LegalBasis.LEGAL_OBLIGATION,
+)
+
+pd.register(
+    retention_models.RetentionOverride,
+    subject="changed_by",
+    purpose=pd.Purpose.STAFF_AUDIT,
+    description=_("Which staff member shortened a retention period, and why."),
+    fields={
+        "rule": pd.not_personal(),
+        "period": pd.not_personal(),
+        "reason": pd.not_personal(reason="Why a period was shortened: about a rule, not a person."),
+        "changed_by": pd.link(),
+        "changed_at": pd.not_personal(),
+    },
+    # The deployment's rule must survive its author's erasure: only the link goes.
+    erasure=pd.Anonymize(),
+)
+pd.register(
+    retention_models.RetentionHold,
+    subject="user",
+    purpose=LEGAL_CLAIMS,
+    description=_("Holds that keep your data from automatic deletion during a dispute."),
+    fields={
+        "user": pd.link(),
+        "reason": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.REDACT),
+        "reference": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.REDACT),
+        "placed_by": pd.not_personal(reason="The staff member who placed it, not the member."),
+        "placed_at": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.KEEP),
+        "until": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.KEEP),
+        "lifted_by": pd.not_personal(reason="The staff member who lifted it, not the member."),
+        "lifted_at": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.KEEP),
+    },
+    # A lifted hold is history: kept a year to answer "why was my data kept?", then gone.
+    # Active holds have no lifted_at and never expire.
+    retention=pd.Retention(period=timedelta(days=365), after="lifted_at"),
+    export=pd.Export("legal_holds", tabular=True),
+)
+pd.register_not_personal(
+    retention_models.RetentionRun,
+    reason="Counts, dates and primary-key positions of a purge; errors by their kind only.",
+)
+pd.register(
+    retention_models.DormantNotice,
+    subject="user",
+    purpose=pd.Purpose.ACCOUNT,
+    description=_("The notice we sent when you had not signed in for a long time."),
+    fields={
+        "user": pd.link(),
+        "inactive_since": pd.personal(pd.Category.USAGE),
+        "sent_at": pd.personal(pd.Category.USAGE),
+        "erase_after": pd.personal(pd.Category.USAGE),
+        "erasure_requested_at": pd.personal(pd.Category.USAGE),
+    },
+    export=pd.Export("dormant_account_notice"),
 )

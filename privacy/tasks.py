@@ -38,3 +38,101 @@ def notify_policy_change(policy_version_id: int) -> None:
 def resume_policy_notifications() -> None:
     for policy_version_id in policy_notifications.stale_notifications():
         notify_policy_change.delay(policy_version_id)
+
+
+# --- Privacy requests and the breach register ---------------------------------------------
+
+
+@shared_task(name="privacy.expire_unverified_requests")
+def expire_unverified_requests() -> None:
+    # Each request is re-read under a lock and closed once: running twice closes nothing twice.
+    from privacy.services import requests
+
+    requests.expire_unverified()
+
+
+@shared_task(name="privacy.notify_breach_members", acks_late=True)
+def notify_breach_members(breach_id: int, actor_id: int | None = None) -> None:
+    # Idempotent (each member's notified_at commits with their email): a redelivered or
+    # duplicate message mails only those not told yet.
+    from privacy.services import breaches
+
+    breaches.notify_affected_members(breach_id, actor_id=actor_id)
+
+
+# --- Erasure ------------------------------------------------------------------------------
+
+
+@shared_task(name="privacy.run_erasure", acks_late=True)
+def run_erasure(job_id: int) -> None:
+    # Idempotent: claimed atomically, resumes from its checkpoint; a redelivered or
+    # duplicate message finds the job done or running and does nothing.
+    from privacy.services import erasure
+
+    erasure.run_erasure(job_id)
+
+
+@shared_task(name="privacy.sweep_erasures")
+def sweep_erasures() -> None:
+    from privacy.services import erasure
+
+    for job_id in erasure.jobs_to_run():
+        run_erasure.delay(job_id)
+    erasure.purge_undelivered_notices()
+    erasure.log_overdue()
+
+
+# --- Retention ----------------------------------------------------------------------------
+
+
+@shared_task(name="privacy.schedule_retention")
+def schedule_retention(group: str = "daily") -> None:
+    # One task per rule, so that several workers share the rules of a group.
+    from privacy.services import retention
+
+    for name in retention.rule_names(group=group):
+        run_retention_rule.delay(name)
+
+
+@shared_task(name="privacy.run_retention_rule", acks_late=True)
+def run_retention_rule(name: str, trigger: str = "beat") -> None:
+    # Idempotent: one running run per rule (a duplicate message finds it busy and stops),
+    # and a run continues from the last committed checkpoint of a killed or failed one.
+    from privacy.services import retention
+
+    retention.run_rule(name, trigger=trigger)
+
+
+@shared_task(name="privacy.resume_retention")
+def resume_retention() -> None:
+    from privacy.services import retention
+
+    for name in retention.resume_interrupted():
+        run_retention_rule.delay(name, trigger="resume")
+
+
+# --- Exports (download my data) -----------------------------------------------------------
+
+
+@shared_task(name="privacy.build_export", acks_late=True)
+def build_export(export_id: int) -> None:
+    # Idempotent: the export is claimed by a conditional update (a duplicate or redelivered
+    # message finds it building or ready and stops), and every attempt starts from scratch.
+    from privacy.services import export
+
+    export.build_export(export_id)
+
+
+@shared_task(name="privacy.requeue_stale_exports")
+def requeue_stale_exports() -> None:
+    from privacy.services import export
+
+    for export_id in export.stale_exports():
+        build_export.delay(export_id)
+
+
+@shared_task(name="privacy.expire_exports")
+def expire_exports() -> None:
+    from privacy.services import export
+
+    export.expire_exports()

@@ -53,6 +53,11 @@ urlpatterns = [
     path("requests/", center.request_list, name="request_list"),
     path("requests/<uuid:public_id>/", center.request_detail, name="request_detail"),
     path("requests/status/<str:token>/", center.request_status, name="request_status"),
+    path(
+        "requests/status/<str:token>/new-code/",
+        center.request_status_resend,
+        name="request_status_resend",
+    ),
     path("contact/", center.contact, name="contact"),
     path("guardian/", center.guardian_report, name="guardian_report"),
     path("restriction/", center.restriction, name="restriction"),
@@ -66,4 +71,11 @@ urlpatterns = [
     path("transparency/", transparency.transparency, name="transparency"),
     # Account deletion (privacy/views/deletion.py)
     path("delete-account/", deletion.delete_account, name="delete_account"),
+    path("delete-account/scheduled/", deletion.deletion_scheduled, name="deletion_scheduled"),
+    path("delete-account/cancel/", deletion.cancel_deletion, name="cancel_deletion"),
+    path(
+        "delete-account/cancel/<str:token>/",
+        deletion.cancel_deletion_link,
+        name="cancel_deletion_link",
+    ),
 ]

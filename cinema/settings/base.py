@@ -180,6 +180,22 @@ MARQUEE_RATE_LIMITS: dict[str, str] = {
     "nearest_cinemas": "30/m/ip",
     "tracking_beacon": "120/m/ip",
     "booking": "10/m/user",
+    # The privacy center (privacy/views/center.py). Forms anyone can send, and the code
+    # check and resend of requests from people without an account, are limited per IP;
+    # a resent code is an email to someone, so it is the strictest.
+    "privacy_contact": "5/m/ip,20/h/ip",
+    "privacy_guardian_report": "5/m/ip,20/h/ip",
+    "privacy_request_code": "10/m/ip",
+    "privacy_request_resend": "3/10m/ip",
+    # The member's own privacy switches and requests.
+    "privacy_restriction": "10/m/user",
+    "privacy_objection": "10/m/user",
+    "privacy_rectification": "5/m/user",
+    "privacy_request_withdraw": "10/m/user",
+    "delete_account": "5/m/user",
+    "cancel_deletion": "10/m/ip",
+    # Asking for a copy of one's data starts a build of every row we hold: a few per hour.
+    "data_export": "5/h/user",
 }
 # Social sign-in (accounts/social_adapter.py): only name, email and photo are imported (M2),
 # sign-up always shows our form (date of birth, policy), provider tokens are never stored.
@@ -283,6 +299,39 @@ PRIVACY_TRACKING_REDIS_KEY = env.str(
 PRIVACY_TRACKING_BATCH_SIZE = env.int("MARQUEE_TRACKING_BATCH_SIZE", default=5000)
 # Days usage events are kept (declared in privacy/privacy.py; deleted by retention).
 PRIVACY_TRACKING_RETENTION = timedelta(days=env.int("MARQUEE_TRACKING_RETENTION_DAYS", default=90))
+# Retention (privacy/services/retention.py, docs/retention.md). Each batch is one short
+# transaction with its checkpoint: the first has this many rows, the next ones adapt their
+# size to take about the target time (0 ms: always the first size); an optional pause
+# between batches (milliseconds) spares a busy database or its replicas.
+PRIVACY_RETENTION_BATCH_SIZE = env.int("MARQUEE_RETENTION_BATCH_SIZE", default=5000)
+PRIVACY_RETENTION_BATCH_TARGET = timedelta(
+    milliseconds=env.int("MARQUEE_RETENTION_BATCH_TARGET_MS", default=100)
+)
+PRIVACY_RETENTION_BATCH_PAUSE = timedelta(
+    milliseconds=env.int("MARQUEE_RETENTION_BATCH_PAUSE_MS", default=0)
+)
+# A "running" retention run with no progress for this long lost its worker; the sweeper
+# continues it from its checkpoint.
+PRIVACY_RETENTION_STALE_AFTER = timedelta(
+    minutes=env.int("MARQUEE_RETENTION_STALE_MINUTES", default=10)
+)
+# The consent ledger and the audit log are kept ("") unless a period is set here; even
+# then the latest consent record per member and purpose is never deleted, and the audit
+# log never goes below its legal minimum.
+PRIVACY_CONSENT_LEDGER_RETENTION = (
+    timedelta(days=env.int("MARQUEE_CONSENT_LEDGER_RETENTION_DAYS"))
+    if env.str("MARQUEE_CONSENT_LEDGER_RETENTION_DAYS", default="")
+    else None
+)
+PRIVACY_AUDIT_LOG_RETENTION = (
+    timedelta(days=env.int("MARQUEE_AUDIT_LOG_RETENTION_DAYS"))
+    if env.str("MARQUEE_AUDIT_LOG_RETENTION_DAYS", default="")
+    else None
+)
+# Dormant accounts: no sign-in for this many years -> a notice email -> erased when the
+# notice period passes without a sign-in. 0 years switches the sweep off.
+PRIVACY_DORMANT_AFTER = timedelta(days=365 * env.int("MARQUEE_DORMANT_AFTER_YEARS", default=3))
+PRIVACY_DORMANT_NOTICE_PERIOD = timedelta(days=env.int("MARQUEE_DORMANT_NOTICE_DAYS", default=30))
 # Dotted path to a callable "network (e.g. 203.0.113.0/24) -> city name" for the approximate
 # city of usage events, used only for people who allow location. None: no city is recorded.
 PRIVACY_COARSE_GEO_LOOKUP = env.str("MARQUEE_COARSE_GEO_LOOKUP", default="") or None
@@ -309,14 +358,46 @@ PRIVACY_VERIFICATION_CODE_TTL = timedelta(
     minutes=env.int("MARQUEE_VERIFICATION_CODE_MINUTES", default=15)
 )
 PRIVACY_VERIFICATION_CODE_ATTEMPTS = env.int("MARQUEE_VERIFICATION_CODE_ATTEMPTS", default=5)
+# Signed links to a request's public status page (requesters without an account) work this
+# long after the email that carried them; each email about the request has a fresh link.
+PRIVACY_REQUEST_STATUS_LINK_MAX_AGE = timedelta(
+    days=env.int("MARQUEE_REQUEST_STATUS_LINK_DAYS", default=180)
+)
 # Breach notification to the authority: "72 hours" (GDPR Art. 33), "1 business day" (KZ).
 PRIVACY_BREACH_NOTIFICATION_DEADLINE = env.str(
     "MARQUEE_BREACH_NOTIFICATION_DEADLINE", default="72 hours"
 )
+# Affected members emailed per transaction when a breach is notified (one outbox batch each).
+PRIVACY_BREACH_NOTIFY_BATCH_SIZE = env.int("MARQUEE_BREACH_NOTIFY_BATCH_SIZE", default=200)
+# How long the public transparency figures are cached (seconds).
+PRIVACY_TRANSPARENCY_CACHE_SECONDS = env.int("MARQUEE_TRANSPARENCY_CACHE_SECONDS", default=600)
 # Exports (privacy/services/export.py): where the ZIPs are written (never under MEDIA_ROOT,
 # which may be served publicly) and how long a finished export can be downloaded.
 PRIVACY_EXPORT_DIR = env.str("MARQUEE_EXPORT_DIR", default=str(DATA_DIR / "exports"))
 PRIVACY_EXPORT_TTL = timedelta(days=env.int("MARQUEE_EXPORT_DAYS", default=7))
+# Account deletion and erasure (privacy/services/erasure.py, docs/erasure.md). A member's
+# deletion waits this long (account deactivated, cancellable) before a worker erases it.
+PRIVACY_DELETION_GRACE = timedelta(days=env.int("MARQUEE_DELETION_GRACE_DAYS", default=7))
+# Rows per erasure batch: one short transaction and one checkpoint each.
+PRIVACY_ERASURE_BATCH_SIZE = env.int("MARQUEE_ERASURE_BATCH_SIZE", default=20000)
+# Seconds to pause between batches, to spare a busy database (0: none).
+PRIVACY_ERASURE_BATCH_PAUSE = env.float("MARQUEE_ERASURE_BATCH_PAUSE", default=0.0)
+# A running erasure with no progress for this long is re-enqueued by the sweeper; a job
+# that failed this many times waits for staff.
+PRIVACY_ERASURE_STALL_AFTER = timedelta(
+    seconds=env.int("MARQUEE_ERASURE_STALL_SECONDS", default=15 * 60)
+)
+PRIVACY_ERASURE_MAX_ATTEMPTS = env.int("MARQUEE_ERASURE_MAX_ATTEMPTS", default=5)
+# Completed erasures are also appended here (no personal data): keep it OUTSIDE what a
+# database restore rolls back, so `manage.py replay_erasures` can re-apply them.
+PRIVACY_ERASURE_JOURNAL_FILE = env.str(
+    "MARQUEE_ERASURE_JOURNAL", default=str(DATA_DIR / "erasure-journal.jsonl")
+)
+# How long database backups are kept: journal entries are needed that long, no longer.
+PRIVACY_BACKUP_RETENTION = timedelta(days=env.int("MARQUEE_BACKUP_RETENTION_DAYS", default=35))
+# The final "your account was erased" email may wait in the outbox this long; forget_check
+# tolerates it meanwhile and the erasure sweeper deletes it afterwards, delivered or not.
+PRIVACY_ERASURE_NOTICE_WINDOW = timedelta(hours=env.int("MARQUEE_ERASURE_NOTICE_HOURS", default=48))
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -326,7 +407,9 @@ LANGUAGES = [
     ("kk", _("Kazakh")),
     ("zh-hans", _("Simplified Chinese")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our catalogues first; locale/vendor fills what django-allauth (no Kazakh at all) and
+# Django's own Kazakh catalogue leave untranslated.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "vendor"]
 TIME_ZONE = env.str("MARQUEE_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -419,8 +502,57 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=17),
     },
     # --- Privacy requests and exports ---
+    # Close requests from people without an account who never entered their code within
+    # PRIVACY_UNVERIFIED_REQUEST_TTL; each is re-read under a lock, so reruns are harmless.
+    "expire-unverified-requests": {
+        "task": "privacy.expire_unverified_requests",
+        "schedule": timedelta(hours=1),
+    },
+    # Re-enqueue exports whose task message was lost (queued for over 2 minutes) or whose
+    # worker died mid-build (building for over 30 minutes); a build claims its export with a
+    # conditional update and starts from scratch, so a duplicate message is harmless.
+    "requeue-stale-exports": {
+        "task": "privacy.requeue_stale_exports",
+        "schedule": timedelta(minutes=5),
+    },
+    # Delete export files past their expiry (PRIVACY_EXPORT_TTL) and half-written files no
+    # build owns; each export is switched to expired before its file goes, so reruns are safe.
+    "expire-exports": {
+        "task": "privacy.expire_exports",
+        "schedule": timedelta(hours=1),
+    },
     # --- Retention ---
+    # Purge and anonymize what outlived its retention rule (registry + named rules): one
+    # task per rule, so workers share the rules; each walks its rows in short checkpointed
+    # batches and skips members under a legal hold or with an export being built. Daily,
+    # off-peak, after clear-expired-sessions' hour so the two never compete.
+    "retention-daily": {
+        "task": "privacy.schedule_retention",
+        "schedule": crontab(hour=2, minute=40),
+        "args": ("daily",),
+    },
+    # Dormant accounts: notice email to members without a sign-in for PRIVACY_DORMANT_AFTER,
+    # then erasure (privacy.services.erasure) when the notice period passed without one.
+    "retention-dormant-accounts": {
+        "task": "privacy.schedule_retention",
+        "schedule": crontab(hour=4, minute=10),
+        "args": ("dormant",),
+    },
+    # Continue retention runs whose worker died (no progress for
+    # PRIVACY_RETENTION_STALE_AFTER) from their checkpoint, instead of waiting a day.
+    "resume-interrupted-retention": {
+        "task": "privacy.resume_retention",
+        "schedule": timedelta(minutes=30),
+    },
     # --- Erasure ---
+    # Start erasures whose grace period ended, re-enqueue running ones that stopped making
+    # progress (killed worker, lost message), and delete final "account erased" emails the
+    # outbox could not deliver within PRIVACY_ERASURE_NOTICE_WINDOW. Jobs are claimed
+    # atomically and resume from their checkpoint, so overlapping runs are harmless.
+    "sweep-erasures": {
+        "task": "privacy.sweep_erasures",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # --- Security headers (tightened further in production.py) -------------------------------

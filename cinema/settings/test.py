@@ -23,6 +23,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 CELERY_TASK_EAGER_PROPAGATES = True
 MEDIA_ROOT = str(DATA_DIR / "test-media")
 PRIVACY_EXPORT_DIR = str(DATA_DIR / "test-exports")
+PRIVACY_ERASURE_JOURNAL_FILE = str(DATA_DIR / "test-erasure-journal.jsonl")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

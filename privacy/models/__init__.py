@@ -4,6 +4,7 @@ from privacy.models.audit import AuditChainHead, AuditEntry
 from privacy.models.breaches import BreachAffectedMember, DataBreach
 from privacy.models.consent import ConsentPurpose, ConsentRecord, ConsentState
 from privacy.models.disclosure import Disclosure
+from privacy.models.erasure import ErasureJob, ErasureJournal
 from privacy.models.exports import DataExport
 from privacy.models.marketing import (
     Campaign,
@@ -18,6 +19,12 @@ from privacy.models.requests import (
     ProcessingRestriction,
     RequestEvent,
     VerificationCode,
+)
+from privacy.models.retention import (
+    DormantNotice,
+    RetentionHold,
+    RetentionOverride,
+    RetentionRun,
 )
 from privacy.models.tracking import TrackingEvent
 
@@ -34,13 +41,19 @@ __all__ = [
     "DataBreach",
     "DataExport",
     "Disclosure",
+    "DormantNotice",
     "EmailOptInRequest",
+    "ErasureJob",
+    "ErasureJournal",
     "PolicyAcceptance",
     "PolicyNotification",
     "PolicyVersion",
     "PrivacyRequest",
     "ProcessingRestriction",
     "RequestEvent",
+    "RetentionHold",
+    "RetentionOverride",
+    "RetentionRun",
     "SuppressionEntry",
     "TrackingEvent",
     "VerificationCode",
