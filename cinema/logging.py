@@ -12,8 +12,9 @@ import re
 
 # django.core.signing output: base64url payload, ':' and a base64url signature (with an
 # optional timestamp part). Plain words and ids never contain ':' in our URLs.
-# At least 20 characters long, so that times ("12:30:00") are left alone.
-SIGNED_SEGMENT = re.compile(r"(?=[A-Za-z0-9_\-.:]{20,})[A-Za-z0-9_\-.]+(?::[A-Za-z0-9_\-]+){1,3}")
+# The signature (the last part) is at least 27 base64 characters, so times ("12:30:00")
+# and ISO timestamps are left alone.
+SIGNED_SEGMENT = re.compile(r"[A-Za-z0-9_\-.]+(?::[A-Za-z0-9_\-]+){0,2}:[A-Za-z0-9_\-]{20,}")
 REDACTED = "[token]"
 
 

@@ -17,6 +17,8 @@ def test_redaction_replaces_signed_tokens_and_leaves_ordinary_text():
     assert redact(f"/privacy/unsubscribe/{token}/") == "/privacy/unsubscribe/[token]/"
     assert redact(f"/privacy/requests/status/{timed}/") == "/privacy/requests/status/[token]/"
     assert redact("Not Found: /films/12/ at 12:30:00") == "Not Found: /films/12/ at 12:30:00"
+    stamp = "due_at=2026-11-29T23:59:59.234695+00:00"
+    assert redact(stamp) == stamp
 
 
 @pytest.fixture

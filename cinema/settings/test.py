@@ -4,6 +4,8 @@ The database follows ``DATABASE_URL`` (PostgreSQL in CI, SQLite otherwise). Task
 eagerly unless a test starts a real worker (tests/integration), and mail stays in memory.
 """
 
+import os
+
 from cinema.settings.base import *  # noqa: F403
 from cinema.settings.base import DATA_DIR
 from cinema.settings.env import env
@@ -33,3 +35,7 @@ WHITENOISE_AUTOREFRESH = True
 # Tests of other areas sign staff in with force_login and no authenticator; the staff-MFA
 # rule is switched on by the tests that are about it (tests/accounts/test_mfa.py).
 ACCOUNTS_STAFF_REQUIRE_MFA = False
+
+# A test that starts its own worker processes gives them a queue of their own, so that
+# the worker other integration tests share (same broker) never takes their tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("MARQUEE_CELERY_QUEUE", "celery")

@@ -37,6 +37,10 @@ EVENTS = 60
 BATCH = 4
 PAUSE = 0.15  # seconds after each batch: ~15 batches of usage events take > 2 s
 STALL_SECONDS = 2
+# The workers of this test take tasks from a queue of their own (and re-enqueue to it):
+# the shared worker of the integration tests listens on the same broker, with default
+# settings, and must not take the erasure away from the worker this test kills.
+QUEUE = f"erasure-kill-test-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
@@ -76,6 +80,7 @@ def workers(data_dir, tmp_path, monkeypatch):
         "MARQUEE_ERASURE_BATCH_SIZE": str(BATCH),
         "MARQUEE_ERASURE_BATCH_PAUSE": str(PAUSE),
         "MARQUEE_ERASURE_STALL_SECONDS": str(STALL_SECONDS),
+        "MARQUEE_CELERY_QUEUE": QUEUE,
     }
     started: list[subprocess.Popen] = []
 
@@ -145,7 +150,7 @@ def test_a_worker_killed_mid_erasure_resumes_and_ends_like_an_uninterrupted_run(
 
     first = workers("first")
     job = erasure.schedule_deletion(victim.user, source="staff", grace=timedelta(0), enqueue=False)
-    run_erasure.delay(job.pk)
+    run_erasure.apply_async((job.pk,), queue=QUEUE)
 
     def half_way():
         current = ErasureJob.objects.get(pk=job.pk)
@@ -170,7 +175,7 @@ def test_a_worker_killed_mid_erasure_resumes_and_ends_like_an_uninterrupted_run(
         timeout=STALL_SECONDS * 10,
         what="the killed job to count as stalled",
     )
-    sweep_erasures.delay()
+    sweep_erasures.apply_async(queue=QUEUE)
     wait_for(
         lambda: ErasureJob.objects.get(pk=job.pk).status == "done",
         timeout=120,
@@ -182,7 +187,7 @@ def test_a_worker_killed_mid_erasure_resumes_and_ends_like_an_uninterrupted_run(
     twin_job = erasure.schedule_deletion(
         twin.user, source="staff", grace=timedelta(0), enqueue=False
     )
-    run_erasure.delay(twin_job.pk)
+    run_erasure.apply_async((twin_job.pk,), queue=QUEUE)
     wait_for(
         lambda: ErasureJob.objects.get(pk=twin_job.pk).status == "done",
         timeout=120,
