@@ -20,19 +20,22 @@ where it stopped and ends exactly as an uninterrupted run would:
    the avatar file, export files, cache entries and Celery results that name the member.
 3. **walk** — every model of ``registry.personal()`` except the user model, in an order
    where rows found through another model (``locate`` callables, ``a__b__user`` lookups)
-   come before the model they go through. Each batch of at most
-   ``PRIVACY_ERASURE_BATCH_SIZE`` rows is one short transaction that also moves the job's
-   checkpoint (model, last primary key) and its counts. ``Delete`` deletes the rows;
-   ``Anonymize`` and ``LegalHold`` update each personal field with its declared method
-   (a ``tombstone`` field, where the model has one, gets the job's random tombstone id).
+   come before the model they go through. One census query tells which models hold
+   anything of the member; for those, the member's primary keys are cut once into ranges
+   of ``PRIVACY_ERASURE_BATCH_SIZE`` rows, and each range is one short transaction over
+   ``rows_of(member) AND lo < pk <= hi`` that also moves the job's checkpoint (model,
+   last key, rows). ``Delete`` deletes the rows; ``Anonymize`` and ``LegalHold`` update
+   each personal field with its declared method (``privacy.services.anonymize``), and a
+   nullable ``tombstone`` field, where the model has one, gets the job's tombstone id.
 4. **finish** — one transaction: the final "your account was erased" email is queued in
    the outbox while the address still exists, the user row goes (or is anonymized, as its
    declaration says), the journal entry is written (also appended to
    ``PRIVACY_ERASURE_JOURNAL_FILE``), the request is closed and the job marked done.
 
-Every batch first locks the job row and checks the attempt number it was claimed with: a
-worker that was presumed dead and replaced stops at its next batch instead of racing the
-new one. Log lines carry job ids and counts, never personal data.
+Every batch writes its checkpoint with ``UPDATE ... WHERE attempts = <the attempt it was
+claimed with>``: a worker that was presumed dead and replaced has its next batch rolled back
+and stops instead of racing the new one. Log lines carry job ids and counts, never
+personal data.
 
 Kept after an erasure: rows under a legal hold (bookings for the tax law, privacy requests
 as proof they were answered), pseudonymized — no user link, name, email, phone or IP, only

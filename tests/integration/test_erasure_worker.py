@@ -61,8 +61,9 @@ def workers(data_dir, tmp_path, monkeypatch):
     from django.db import connection
 
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
+    # No flush: the broker database is shared with the integration tests' worker (whose
+    # queue bindings live there); this test's queue has a fresh name.
     broker_url = celery_app.conf.broker_url
-    redis.Redis.from_url(broker_url).flushdb()
     database_url = urlparse(os.environ["DATABASE_URL"])._replace(
         path="/" + connection.settings_dict["NAME"]
     )
