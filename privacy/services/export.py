@@ -1485,6 +1485,21 @@ def file_path(data_export: DataExport) -> Path:
     return export_dir() / name
 
 
+def remove_files(exports) -> int:
+    """Delete the files of the ``exports`` queryset (never outside the export folder)."""
+    removed = 0
+    for data_export in exports.exclude(file_name="").only("pk", "file_name"):
+        try:
+            path = file_path(data_export)
+        except ExportError:
+            logger.warning("privacy.export_bad_file_name export_id=%s", data_export.pk)
+            continue
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def record_download(data_export: DataExport, *, actor) -> None:
     with transaction.atomic():
         DataExport.objects.filter(pk=data_export.pk).update(downloaded_at=timezone.now())

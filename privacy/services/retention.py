@@ -63,7 +63,6 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from allauth.usersessions.models import UserSession
 from django.contrib.auth import get_user_model
@@ -91,7 +90,7 @@ from privacy.models import (
     TrackingEvent,
 )
 from privacy.registry import LegalHold, Method, ModelPolicy, registry
-from privacy.services import anonymize, audit, dormant
+from privacy.services import anonymize, audit, dormant, export
 
 logger = logging.getLogger(__name__)
 
@@ -186,15 +185,6 @@ def get_rule(name: str) -> Rule:
     raise UnknownRule(name)
 
 
-def _remove_export_files(rows: QuerySet) -> None:
-    # Normally the export expiry job deleted the file days ago; never leave one behind.
-    folder = Path(app_settings.EXPORT_DIR).resolve()
-    for name in rows.exclude(file_name="").values_list("file_name", flat=True):
-        path = (folder / name).resolve()
-        if path.is_relative_to(folder) and path.is_file():
-            path.unlink(missing_ok=True)
-
-
 def _protect_sessions(held: QuerySet, exporting: QuerySet) -> Q:
     keys = UserSession.objects.filter(Q(user__in=held) | Q(user__in=exporting))
     return Q(session_key__in=keys.values("session_key"))
@@ -210,7 +200,7 @@ _REGISTRY_EXTRAS: dict[str, dict] = {
     # An export queued or being built is a member's pending export: never deleted.
     "privacy.dataexport": {
         "where": lambda now: ~Q(status__in=PENDING_EXPORT),
-        "before_delete": _remove_export_files,
+        "before_delete": export.remove_files,
     },
     # An erasure still scheduled, running or failed is work to do, not a record to expire.
     "privacy.erasurejob": {"where": lambda now: ~Q(status__in=ErasureJob.ACTIVE_STATUSES)},
