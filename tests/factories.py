@@ -1,6 +1,7 @@
 """Small factories for tests: plain functions, explicit fields, verified by default."""
 
 import itertools
+import time
 from datetime import date
 
 from allauth.account.models import EmailAddress
@@ -20,3 +21,21 @@ def make_member(*, email=None, password=PASSWORD, verified=True, **fields):
     user = get_user_model().objects.create_user(email=email, password=password, **fields)
     EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
     return user
+
+
+def totp_code(secret, *, margin=5.0):
+    """The authenticator code for ``secret``, still valid ``margin`` seconds from now.
+
+    allauth accepts only the current 30-second period (no tolerance), so a code read
+    just before the period turns would be refused by the time the form is posted. Near
+    the turn, wait for the next period instead.
+    """
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    period = app_settings.TOTP_PERIOD
+    left = period - time.time() % period
+    if left < margin:
+        time.sleep(left + 0.05)
+    counter = int(time.time()) // period
+    return format_hotp_value(hotp_value(secret, counter))

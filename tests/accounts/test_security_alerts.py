@@ -1,13 +1,11 @@
 """Security alerts: new-device sign-ins, and allauth's own notices, each sent once."""
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from allauth.mfa.totp.internal.auth import yield_hotp_counters_from_time as counters
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PASSWORD, make_member
+from tests.factories import PASSWORD, make_member, totp_code
 
 pytestmark = pytest.mark.django_db
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -82,7 +80,7 @@ def test_turning_two_factor_on_is_announced_exactly_once(client):
     secret = page.context["form"].secret
     mail.outbox.clear()
 
-    code = format_hotp_value(hotp_value(secret, next(counters())))
+    code = totp_code(secret)
     response = client.post(reverse("mfa_activate_totp"), {"code": code})
     assert response.status_code == 302
 
