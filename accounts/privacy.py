@@ -1,6 +1,7 @@
 """Personal-data declarations of the accounts app."""
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import KnownDevice, User
 from privacy import registry as pd
@@ -9,7 +10,8 @@ pd.register(
     User,
     subject="self",
     purpose=pd.Purpose.ACCOUNT,
-    description="The member's account and profile.",
+    description=_("Your account and profile: who you are and how we reach you."),
+    verbose_name_plural=_("Account and profile"),
     fields={
         "email": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.REDACT),
         "username": pd.personal(pd.Category.IDENTITY),
@@ -38,12 +40,14 @@ pd.register(
     KnownDevice,
     subject="user",
     purpose=pd.Purpose.SECURITY,
-    description="Browsers and networks you signed in from, kept as a hash to spot new ones.",
+    description=_("Browsers and networks you signed in from, kept as a hash to spot new ones."),
     fields={
         "user": pd.link(),
-        "fingerprint_hash": pd.personal(pd.Category.DEVICE),
-        "first_seen": pd.personal(pd.Category.SECURITY),
-        "last_seen": pd.personal(pd.Category.SECURITY),
+        "fingerprint_hash": pd.personal(
+            pd.Category.DEVICE, verbose_name=_("Browser and network, as a hash")
+        ),
+        "first_seen": pd.personal(pd.Category.SECURITY, verbose_name=_("First seen")),
+        "last_seen": pd.personal(pd.Category.SECURITY, verbose_name=_("Last seen")),
     },
     erasure=pd.Delete(),
     retention=pd.Retention(period=settings.ACCOUNTS_KNOWN_DEVICE_RETENTION, after="last_seen"),

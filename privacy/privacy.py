@@ -75,18 +75,24 @@ pd.register(
     },
     retention=pd.Retention(period=timedelta(0), after="expire_date"),
 )
+# allauth leaves UserSession and Authenticator (and most of their fields) without
+# translatable names: the declarations name them for members instead.
 pd.register(
     UserSession,
     subject="user",
     purpose=pd.Purpose.SECURITY,
+    description=_("The browsers and devices signed in to your account, and from where."),
+    verbose_name_plural=_("Signed-in sessions"),
     fields={
         "user": pd.link(),
-        "created_at": pd.personal(pd.Category.DEVICE),
-        "ip": pd.personal(pd.Category.DEVICE, anonymize=pd.Method.IP_PREFIX),
-        "last_seen_at": pd.personal(pd.Category.DEVICE),
+        "created_at": pd.personal(pd.Category.DEVICE, verbose_name=_("Signed in")),
+        "ip": pd.personal(
+            pd.Category.DEVICE, anonymize=pd.Method.IP_PREFIX, verbose_name=_("IP address")
+        ),
+        "last_seen_at": pd.personal(pd.Category.DEVICE, verbose_name=_("Last seen")),
         "session_key": pd.personal(pd.Category.SECURITY),
-        "user_agent": pd.personal(pd.Category.DEVICE),
-        "data": pd.personal(pd.Category.DEVICE),
+        "user_agent": pd.personal(pd.Category.DEVICE, verbose_name=_("Browser")),
+        "data": pd.personal(pd.Category.DEVICE, verbose_name=_("Session details")),
     },
     # A security log of sign-ins: a year after the device was last seen it proves nothing
     # more (docs/retention.md). Its address is cut to the network after 30 days
@@ -98,12 +104,14 @@ pd.register(
     Authenticator,
     subject="user",
     purpose=pd.Purpose.SECURITY,
+    description=_("Second factors you set up: authenticator apps, security keys, recovery codes."),
+    verbose_name_plural=_("Second factors"),
     fields={
         "user": pd.link(),
-        "type": pd.personal(pd.Category.SECURITY),
-        "data": pd.personal(pd.Category.SECURITY),
-        "created_at": pd.personal(pd.Category.SECURITY),
-        "last_used_at": pd.personal(pd.Category.SECURITY),
+        "type": pd.personal(pd.Category.SECURITY, verbose_name=_("Kind")),
+        "data": pd.personal(pd.Category.SECURITY, verbose_name=_("Secret and settings")),
+        "created_at": pd.personal(pd.Category.SECURITY, verbose_name=_("Added")),
+        "last_used_at": pd.personal(pd.Category.SECURITY, verbose_name=_("Last used")),
     },
     export=pd.Export("second_factors"),
 )
@@ -147,7 +155,7 @@ pd.register(
     LogEntry,
     subject="user",
     purpose=pd.Purpose.STAFF_AUDIT,
-    description="Changes a staff member made in the admin.",
+    description=_("Changes a staff member made in the admin."),
     fields={
         "user": pd.link(),
         "action_time": pd.personal(pd.Category.USAGE),
@@ -168,7 +176,7 @@ pd.register(
     Disclosure,
     subject="member",
     purpose=pd.Purpose.PRIVACY_RIGHTS,
-    description="Disclosures of a member's data to authorities.",
+    description=_("Disclosures of a member's data to authorities."),
     fields={
         "member": pd.link(),
         "recorded_by": pd.personal(pd.Category.IDENTITY),
@@ -190,7 +198,7 @@ pd.register(
     ConsentRecord,
     subject="user",
     purpose=pd.Purpose.PRIVACY_RIGHTS,
-    description="The consent ledger: what you agreed to or refused, when and how.",
+    description=_("The consent ledger: what you agreed to or refused, when and how."),
     fields={
         "user": pd.link(),
         "visitor_id": pd.personal(pd.Category.DEVICE),
@@ -209,15 +217,17 @@ pd.register(
     ConsentState,
     subject="user",
     purpose=pd.Purpose.PRIVACY_RIGHTS,
-    description="Your current consent choices.",
+    description=_("Your current consent choices."),
     fields={
         "user": pd.link(),
-        "visitor_id": pd.personal(pd.Category.DEVICE),
-        "purpose": pd.personal(pd.Category.PREFERENCES),
-        "granted": pd.personal(pd.Category.PREFERENCES),
-        "source": pd.personal(pd.Category.PREFERENCES),
-        "overrides_signal": pd.personal(pd.Category.PREFERENCES),
-        "updated_at": pd.personal(pd.Category.PREFERENCES),
+        "visitor_id": pd.personal(pd.Category.DEVICE, verbose_name=_("Browser identifier")),
+        "purpose": pd.personal(pd.Category.PREFERENCES, verbose_name=_("Purpose")),
+        "granted": pd.personal(pd.Category.PREFERENCES, verbose_name=_("Your answer")),
+        "source": pd.personal(pd.Category.PREFERENCES, verbose_name=_("Where you answered")),
+        "overrides_signal": pd.personal(
+            pd.Category.PREFERENCES, verbose_name=_("Overrides your browser's privacy signal")
+        ),
+        "updated_at": pd.personal(pd.Category.PREFERENCES, verbose_name=_("Last changed")),
     },
 )
 pd.register_not_personal(ConsentPurpose, reason="Descriptions of purposes, edited by staff.")
@@ -228,7 +238,7 @@ pd.register(
     policy_models.PolicyVersion,
     subject="created_by",
     purpose=pd.Purpose.STAFF_AUDIT,
-    description="Which staff member drafted a version of a published policy.",
+    description=_("Which staff member drafted a version of a published policy."),
     fields={
         "created_by": pd.link(),
         "document": pd.not_personal(),
@@ -249,7 +259,7 @@ pd.register(
     policy_models.PolicyAcceptance,
     subject="user",
     purpose=pd.Purpose.PRIVACY_RIGHTS,
-    description="Which policy versions you accepted, when and where.",
+    description=_("Which policy versions you accepted, when and where."),
     fields={
         "user": pd.link(),
         "policy_version": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
@@ -276,7 +286,7 @@ pd.register(
     # their current email address and phone number.
     locate=suppression_service.entries_of,
     purpose=MARKETING,
-    description="Addresses that asked never to receive marketing again, as salted hashes.",
+    description=_("Addresses that asked never to receive marketing again, as salted hashes."),
     fields={
         "channel": pd.not_personal(),
         "value_hash": pd.personal(pd.Category.CONTACT, anonymize=pd.Method.KEEP),
@@ -295,7 +305,7 @@ pd.register(
     marketing_models.EmailOptInRequest,
     subject="user",
     purpose=MARKETING,
-    description="A request for marketing email waiting for your confirmation link.",
+    description=_("A request for marketing email waiting for your confirmation link."),
     fields={
         "user": pd.link(),
         "email_hash": pd.personal(pd.Category.CONTACT),
@@ -308,7 +318,7 @@ pd.register(
     marketing_models.Campaign,
     subject="created_by",
     purpose=pd.Purpose.STAFF_AUDIT,
-    description="Which staff member wrote a marketing campaign.",
+    description=_("Which staff member wrote a marketing campaign."),
     fields={
         "created_by": pd.link(),
         "channel": pd.not_personal(),
@@ -328,7 +338,7 @@ pd.register(
     marketing_models.CampaignDelivery,
     subject="user",
     purpose=MARKETING,
-    description="Which marketing messages you received and when.",
+    description=_("Which marketing messages you received and when."),
     fields={
         "campaign": pd.not_personal(),
         "user": pd.link(),
@@ -349,7 +359,7 @@ pd.register(
     tracking_models.TrackingEvent,
     subject="user",
     purpose=ANALYTICS,
-    description=(
+    description=_(
         "Pages and films you looked at, searches, time on page and links followed, recorded "
         "only while you allow analytics, with your IP address shortened to its network."
     ),
@@ -428,7 +438,9 @@ pd.register(
         "at": pd.not_personal(),
         "actor": pd.not_personal(reason="The staff member who acted, not the requester."),
         "action": pd.not_personal(),
-        "note": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.REDACT),
+        "note": pd.personal(
+            pd.Category.CONTENT, anonymize=pd.Method.REDACT, verbose_name=_("Note")
+        ),
     },
     erasure=pd.Anonymize(),
     export=pd.Export("privacy_request_steps", tabular=True),
@@ -447,9 +459,9 @@ pd.register(
     description=_("One-time codes that confirm a requester owns an email address."),
     fields={
         "request": pd.not_personal(),
-        "code_hash": pd.personal(pd.Category.SECURITY),
+        "code_hash": pd.personal(pd.Category.SECURITY, verbose_name=_("Code, as a hash")),
         "created_at": pd.not_personal(),
-        "expires_at": pd.not_personal(),
+        "expires_at": pd.not_personal(verbose_name=_("Expiry")),
         "attempts": pd.not_personal(),
         "used_at": pd.not_personal(),
     },
@@ -462,7 +474,7 @@ pd.register(
     description=_("Whether you asked us to stop all non-essential processing, and since when."),
     fields={
         "user": pd.link(),
-        "since": pd.personal(pd.Category.PREFERENCES),
+        "since": pd.personal(pd.Category.PREFERENCES, verbose_name=_("Since")),
         "request": pd.not_personal(),
     },
     export=pd.Export("processing_restriction"),
@@ -479,16 +491,16 @@ pd.register(
         "status": pd.not_personal(),
         "progress": pd.not_personal(),
         "rows_written": pd.not_personal(),
-        "file_name": pd.personal(pd.Category.CONTENT),
+        "file_name": pd.personal(pd.Category.CONTENT, verbose_name=_("File name")),
         "size_bytes": pd.not_personal(),
-        "sha256": pd.personal(pd.Category.CONTENT),
+        "sha256": pd.personal(pd.Category.CONTENT, verbose_name=_("Checksum")),
         "attempts": pd.not_personal(),
         "error": pd.not_personal(reason="Names the failing step; holds no data."),
-        "created_at": pd.personal(pd.Category.USAGE),
+        "created_at": pd.personal(pd.Category.USAGE, verbose_name=_("Requested")),
         "started_at": pd.not_personal(),
         "finished_at": pd.not_personal(),
         "expires_at": pd.not_personal(),
-        "downloaded_at": pd.personal(pd.Category.USAGE),
+        "downloaded_at": pd.personal(pd.Category.USAGE, verbose_name=_("Downloaded")),
     },
     retention=pd.Retention(period=timedelta(days=30), after="created_at"),
 )
@@ -557,7 +569,7 @@ pd.register(
     fields={
         "breach": pd.not_personal(),
         "user": pd.link(),
-        "notified_at": pd.personal(pd.Category.CONTENT),
+        "notified_at": pd.personal(pd.Category.CONTENT, verbose_name=_("When we told you")),
     },
     export=pd.Export("data_breaches", tabular=True),
 )

@@ -35,6 +35,7 @@ from enum import StrEnum
 
 from django.db import models
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -176,20 +177,44 @@ class FieldPolicy:
     reason: str = ""  # why a personal-looking field is not personal
     consent_purpose: str = ""  # for special categories: the explicit-consent purpose
     is_link: bool = False  # the relation to the data subject
+    # The field's name as members read it, when the model's own verbose_name is missing or
+    # not translated (third-party models, fields named only by their attribute).
+    verbose_name: Promise | str = ""
 
     @property
     def personal(self) -> bool:
         return self.category is not None
 
 
-def personal(category: Category, *, anonymize: Method = Method.NULL, consent_purpose: str = ""):
-    """A field holding personal data of ``category``."""
-    return FieldPolicy(category=category, anonymize=anonymize, consent_purpose=consent_purpose)
+def personal(
+    category: Category,
+    *,
+    anonymize: Method = Method.NULL,
+    consent_purpose: str = "",
+    verbose_name: Promise | str = "",
+):
+    """A field holding personal data of ``category``.
+
+    ``verbose_name`` (a ``gettext_lazy`` string) names the field for members when the
+    model's own name for it is missing or untranslated.
+    """
+    return FieldPolicy(
+        category=category,
+        anonymize=anonymize,
+        consent_purpose=consent_purpose,
+        verbose_name=verbose_name,
+    )
 
 
-def not_personal(reason: str = "") -> FieldPolicy:
-    """A field holding no personal data (say why if its name suggests otherwise)."""
-    return FieldPolicy(category=None, anonymize=Method.KEEP, reason=reason)
+def not_personal(reason: str = "", *, verbose_name: Promise | str = "") -> FieldPolicy:
+    """A field holding no personal data (say why if its name suggests otherwise).
+
+    ``verbose_name`` names it for members, as for :func:`personal` (a retention period
+    counted from it is shown).
+    """
+    return FieldPolicy(
+        category=None, anonymize=Method.KEEP, reason=reason, verbose_name=verbose_name
+    )
 
 
 def link(*, anonymize: Method = Method.NULL) -> FieldPolicy:
@@ -284,10 +309,24 @@ class ModelPolicy:
     description: Promise | str = ""
     reason: str = ""  # for models declared as holding no personal data
     locate: Callable | None = None  # custom lookup of a subject's rows
+    verbose_name_plural: Promise | str = ""  # the name members read, if not the model's
 
     @property
     def label(self) -> str:
         return self.model._meta.label
+
+    @property
+    def display_name(self) -> str:
+        """The model's plural name as members read it, in the active language."""
+        return capfirst(str(self.verbose_name_plural or self.model._meta.verbose_name_plural))
+
+    def field_label(self, name: str) -> str:
+        """A field's name as members read it, in the active language."""
+        declared = self.fields.get(name)
+        if declared is not None and declared.verbose_name:
+            return capfirst(str(declared.verbose_name))
+        model_field = self.model._meta.get_field(name)
+        return capfirst(str(getattr(model_field, "verbose_name", name)))
 
     @property
     def holds_personal_data(self) -> bool:
@@ -331,12 +370,17 @@ class Registry:
         recipients: Iterable[str] = (),
         description: Promise | str = "",
         locate: Callable | None = None,
+        verbose_name_plural: Promise | str = "",
     ) -> ModelPolicy:
         """Declare ``model``: its data subject, each field's category and its fate.
 
         ``subject`` is the lookup from the model to the user (``"user"``,
         ``"account__user"``), ``"self"`` for the user model, or None with ``locate`` (a
         callable ``user -> QuerySet``) for rows reached another way.
+
+        ``description`` and ``verbose_name_plural`` are shown to members (privacy center,
+        deletion page, export): pass ``gettext_lazy`` strings, never plain text, and never
+        ``str()`` them here: they are rendered in each reader's language.
         """
         label = model._meta.label
         if label in self._policies:
@@ -352,6 +396,7 @@ class Registry:
             recipients=tuple(recipients),
             description=description,
             locate=locate,
+            verbose_name_plural=verbose_name_plural,
         )
         self._policies[label] = policy
         return policy

@@ -4,7 +4,8 @@ Templates: every text node outside ``{% blocktranslate %}`` that still holds let
 markup is removed, and the literal values of attributes people read (``alt``, ``title``,
 ``placeholder``, ``aria-label``...). Python: string literals passed where Django shows them
 to people (``messages.*``, ``ValidationError``, form/model ``label``, ``help_text``,
-``verbose_name``...), unless wrapped in a gettext call.
+``verbose_name``..., the personal-data registry's ``description`` and ``law``), unless
+wrapped in a gettext call.
 """
 
 from __future__ import annotations
@@ -106,7 +107,17 @@ def lint_templates(root: Path) -> list[Finding]:
 
 # --- Python --------------------------------------------------------------------------------
 
-SHOWN_KEYWORDS = {"label", "help_text", "verbose_name", "verbose_name_plural", "empty_label"}
+SHOWN_KEYWORDS = {
+    "label",
+    "help_text",
+    "verbose_name",
+    "verbose_name_plural",
+    "empty_label",
+    # Personal-data registry declarations (privacy.registry): the privacy center, the
+    # deletion page, "What we collect" and the export show these to members.
+    "description",
+    "law",
+}
 SHOWN_CALLS = {
     ("messages", "debug"),
     ("messages", "info"),

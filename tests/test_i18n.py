@@ -16,6 +16,7 @@ from pathlib import Path
 import polib
 import pytest
 from django.conf import settings
+from django.utils.functional import Promise
 
 from tests.i18n_lint import lint_packages, lint_python, lint_template, lint_templates
 
@@ -40,6 +41,42 @@ def test_templates_have_no_text_outside_translation_tags():
 def test_python_strings_shown_to_people_are_marked():
     findings = lint_packages(ROOT, ["accounts", "cinema", "privacy"])
     assert not findings, "Unmarked strings:\n" + "\n".join(map(str, findings))
+
+
+def _marked(text) -> bool:
+    return isinstance(text, Promise)
+
+
+def test_registry_names_shown_to_members_are_translatable():
+    """Every name the privacy center, deletion page and export take from the registry.
+
+    A model or field named only by its attribute (allauth's UserSession and Authenticator,
+    fields without a verbose_name) would read "User sessions", "Created at" in every
+    language: its declaration must then name it with a gettext_lazy string.
+    """
+    from privacy.registry import LegalHold, registry
+
+    unmarked = []
+    for policy in registry.personal():
+        model = policy.model
+        if policy.description and not _marked(policy.description):
+            unmarked.append(f"{policy.label}: description")
+        if isinstance(policy.erasure, LegalHold) and not _marked(policy.erasure.law):
+            unmarked.append(f"{policy.label}: law")
+        plural = policy.verbose_name_plural or model._meta.original_attrs.get("verbose_name_plural")
+        if not _marked(plural):
+            unmarked.append(f"{policy.label}: its plural name")
+        shown = [
+            name for name, declared in policy.personal_fields().items() if not declared.is_link
+        ]
+        if policy.retention and policy.retention.after in policy.fields:
+            shown.append(policy.retention.after)
+        for name in shown:
+            declared = policy.fields[name]
+            model_field = model._meta.get_field(name)
+            if not _marked(declared.verbose_name or getattr(model_field, "verbose_name", name)):
+                unmarked.append(f"{policy.label}.{name}")
+    assert not unmarked, "Name these in the registry with gettext_lazy:\n" + "\n".join(unmarked)
 
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -122,6 +159,20 @@ def test_the_template_check_finds_unmarked_text_and_attributes():
     found = [(f.line, f.text) for f in lint_template(source, "t.html")]
 
     assert found == [(3, 'alt="Poster"'), (2, "Your tickets")]
+
+
+def test_the_python_check_finds_plain_text_in_registry_declarations():
+    source = (
+        "from django.utils.translation import gettext_lazy as _\n"
+        "pd.register(Booking, subject='user', description='Your tickets.', fields={})\n"
+        "pd.register(Device, subject='user', description=_('Your devices.'), fields={})\n"
+        "pd.LegalHold(law='tax law', period=timedelta(days=1))\n"
+        "pd.personal(pd.Category.DEVICE, verbose_name='IP address')\n"
+    )
+
+    found = [(f.line, f.text) for f in lint_python(source, "privacy.py")]
+
+    assert found == [(2, "'Your tickets.'"), (4, "'tax law'"), (5, "'IP address'")]
 
 
 def test_the_python_check_finds_literals_shown_to_people():

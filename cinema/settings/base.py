@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -87,6 +88,9 @@ TEMPLATES = [
         },
     },
 ]
+# Widgets render through TEMPLATES too, so templates/ can override a widget's template
+# (templates/admin/widgets/split_datetime.html labels the admin's date and time inputs).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Data stores -------------------------------------------------------------------------
 DATABASES = {

@@ -4,9 +4,10 @@ Publishing is an action guarded by its own permission (``privacy.publish_policyv
 so that staff who draft texts cannot make them public or email every member.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from privacy.models import PolicyNotification, PolicyVersion
 from privacy.services import policies
@@ -60,6 +61,46 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if obj.is_material:
+            self._warn_languages_behind(request, [obj], include_drafts=True)
+
+    def _warn_languages_behind(self, request, versions, *, include_drafts: bool) -> None:
+        """Warn when a material change reaches only some languages' readers.
+
+        Each language reads its own version of a policy, and only its readers are told
+        about a change to it: a material change published in some languages leaves the
+        readers of the others with the old text and no notice.
+        """
+        names = dict(settings.LANGUAGES)
+        behind: dict[str, list[str]] = {}
+        document_names = {}
+        for version in versions:
+            if not version.is_material:
+                continue
+            document_names[version.document] = version.get_document_display()
+            found = behind.setdefault(version.document, [])
+            for code in policies.languages_behind(version, include_drafts=include_drafts):
+                if code not in found:
+                    found.append(code)
+        for document, codes in behind.items():
+            if not codes:
+                continue
+            languages = ", ".join(str(names.get(code, code)) for code in codes)
+            if include_drafts:
+                text = gettext(
+                    "%(document)s: %(languages)s have no version of this material change yet. "
+                    "Members are told about a change only in the language they read: add and "
+                    "publish a version in each of these languages too."
+                )
+            else:
+                text = gettext(
+                    "%(document)s: members reading %(languages)s still have the old version "
+                    "and were not told about this material change. Publish a version in each "
+                    "of these languages too."
+                )
+            messages.warning(
+                request, text % {"document": document_names[document], "languages": languages}
+            )
 
     def has_publish_permission(self, request):
         return request.user.has_perm("privacy.publish_policyversion")
@@ -67,10 +108,13 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     @admin.action(description=_("Publish the selected versions"), permissions=["publish"])
     def publish(self, request, queryset):
         published = 0
+        done = []
         for version in queryset.order_by("effective_from", "pk"):
             if policies.publish_version(version, actor=request.user):
                 published += 1
+                done.append(version)
                 self.log_change(request, version, [{"changed": {"fields": ["published_at"]}}])
+        self._warn_languages_behind(request, done, include_drafts=False)
         skipped = queryset.count() - published
         if published:
             self.message_user(

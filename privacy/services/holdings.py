@@ -31,7 +31,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from privacy import recipients as recipients_register
 from privacy.registry import Category, ModelPolicy, registry
@@ -343,11 +342,6 @@ EXAMPLES: dict[str, Callable[[object, QuerySet], Examples]] = {
     "privacy.BreachAffectedMember": _breach_examples,
 }
 
-# Names that read better to a member than the model's own plural.
-LABELS = {
-    "accounts.User": gettext_lazy("Account and profile"),
-}
-
 # Where the member corrects a model's data themselves (URL names).
 CHANGE_URLS = {
     "accounts.User": "accounts:profile",
@@ -368,9 +362,7 @@ def _categories_of(policy: ModelPolicy) -> dict[Category, list[str]]:
     for name, field_policy in policy.personal_fields().items():
         if field_policy.is_link:
             continue
-        model_field = policy.model._meta.get_field(name)
-        label = capfirst(str(getattr(model_field, "verbose_name", name)))
-        found.setdefault(field_policy.category, []).append(label)
+        found.setdefault(field_policy.category, []).append(policy.field_label(name))
     if not found:
         # Rows whose only personal data is the link to the member (e.g. "written by").
         found[Category.IDENTITY] = []
@@ -420,7 +412,7 @@ def member_holdings(user) -> list[CategoryHoldings]:
         if example is not None and set(categories) - COUNTS_ONLY:
             examples = example(user, querysets[policy.label])
         purpose = policy.purpose
-        plural = str(LABELS.get(policy.label) or capfirst(policy.model._meta.verbose_name_plural))
+        plural = policy.display_name
         for category, field_names in categories.items():
             by_category[category].holdings.append(
                 Holding(

@@ -7,7 +7,6 @@ category in plain words, for the public "What we collect" page.
 
 from dataclasses import dataclass, field
 
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from privacy import recipients as recipients_register
@@ -56,8 +55,7 @@ def retention_text(policy: ModelPolicy) -> str:
     if retention.after in events:
         after = events[retention.after]
     else:
-        verbose = policy.model._meta.get_field(retention.after).verbose_name
-        after = _("from “%(event)s”") % {"event": verbose}
+        after = _("from “%(event)s”") % {"event": policy.field_label(retention.after)}
     if not retention.period:
         return _("until it expires")
     if retention.action == "anonymize":
@@ -129,16 +127,14 @@ def collected_by_category(declarations: Registry = registry) -> list[CategorySum
         purpose = policy.purpose
         for name, field_policy in policy.personal_fields().items():
             summary = summaries[field_policy.category]
-            model_field = policy.model._meta.get_field(name)
-            _add(summary.items, capfirst(str(getattr(model_field, "verbose_name", name))))
+            _add(summary.items, policy.field_label(name))
             if purpose:
                 _add(
                     summary.purposes,
                     _("%(purpose)s (legal basis: %(basis)s)")
                     % {"purpose": purpose.label, "basis": purpose.legal_basis.label},
                 )
-            plural = capfirst(str(policy.model._meta.verbose_name_plural))
-            _add(summary.retention, f"{plural}: {retention_text(policy)}")
+            _add(summary.retention, f"{policy.display_name}: {retention_text(policy)}")
             for key in policy.recipients:
                 recipient = recipients_register.RECIPIENTS[key]
                 _add(summary.recipients, str(recipient.name))

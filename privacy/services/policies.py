@@ -367,6 +367,37 @@ def record_signup_acceptance(user, *, language: str | None = None) -> PolicyVers
 # --- Publishing -----------------------------------------------------------------------------
 
 
+def languages_behind(version: PolicyVersion, *, include_drafts: bool = False) -> list[str]:
+    """Return the target languages whose readers would not get ``version``'s change.
+
+    Members are told about a material change in the language they read
+    (:func:`privacy.services.policy_notifications.recipients`): readers of a language that
+    has its own versions read the latest of those; the others read the English one. A
+    language is behind when what its readers have of the same document takes effect
+    before ``version`` (or there is nothing at all). Only published versions count, or
+    drafts too with ``include_drafts`` (while staff are still preparing translations).
+    Codes come in ``settings.LANGUAGES`` order, ``version``'s own language left out.
+    """
+    from django.db.models import Max
+
+    versions = PolicyVersion.objects.filter(document=version.document)
+    if not include_drafts:
+        versions = versions.filter(published_at__isnull=False)
+    latest = dict(
+        versions.values("language")
+        .annotate(latest=Max("effective_from"))
+        .values_list("language", "latest")
+    )
+    behind = []
+    for code, _name in settings.LANGUAGES:
+        if code == version.language:
+            continue
+        reading = latest.get(code) or latest.get(FALLBACK_LANGUAGE)
+        if reading is None or reading < version.effective_from:
+            behind.append(code)
+    return behind
+
+
 def publish_version(version: PolicyVersion, *, actor, now: datetime | None = None) -> bool:
     """Publish ``version``: make it public and, if material, email every member.
 

@@ -236,3 +236,30 @@ def test_examples_name_providers_favourites_and_pages_in_plain_words():
     assert "Favourite genres: Comedy, Drama" in examples[Category.PREFERENCES]
     assert any(line.startswith("Film search: “steppe”") for line in examples[Category.USAGE])
     assert "Almaty" in examples[Category.LOCATION]
+
+
+def test_third_party_records_are_named_by_the_registry_not_by_their_attribute_names(client):
+    # allauth gives UserSession and Authenticator no translatable names ("User sessions",
+    # "Created at", "User agent" in every language): their declarations name them.
+    member = make_member(email="dana@example.com")
+    seed(member, size=1)
+    client.force_login(member)
+
+    page = page_text(client)
+
+    assert "Signed-in sessions" in page
+    assert "The browsers and devices signed in to your account, and from where." in page
+    assert "Signed in, IP address, Last seen, Browser, Session details" in page
+    assert "User sessions" not in page
+    assert "User agent" not in page
+
+
+def test_registry_descriptions_are_shown_in_the_members_language(client):
+    member = make_member(email="ivan@example.com", preferred_language="ru")
+    seed(member, size=1)
+    client.force_login(member)
+
+    page = page_text(client)
+
+    assert "Ваши билеты: сеанс, места, цена и идентификатор платежа." in page
+    assert "Your tickets: showing, seats, price and payment reference." not in page

@@ -543,3 +543,72 @@ def test_published_versions_are_frozen_in_the_admin(client):
 
     assert page.status_code == 200
     assert 'name="body"' not in page.content.decode()
+
+
+def warnings_in(response) -> list[str]:
+    return [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+
+
+def test_publishing_a_material_change_in_some_languages_names_the_languages_left_behind(
+    client, django_capture_on_commit_callbacks
+):
+    # Each language reads its own version, and only its readers are told about a change:
+    # English alone would leave Russian, Kazakh and Chinese readers on the old text.
+    staff_member(client, "publish_policyversion")
+    english = make_version(material=True, publish=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = publish_in_admin(client, english)
+
+    assert warnings_in(response) == [
+        "Privacy policy: members reading Russian, Kazakh, Simplified Chinese still have the "
+        "old version and were not told about this material change. Publish a version in each "
+        "of these languages too."
+    ]
+
+    others = [
+        make_version(language=language, material=True, publish=False)
+        for language in ("ru", "kk", "zh-hans")
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:privacy_policyversion_changelist"),
+            {"action": "publish", "_selected_action": [v.pk for v in others]},
+            follow=True,
+        )
+
+    assert "3 versions published." in response.content.decode()
+    assert warnings_in(response) == []
+
+
+def test_a_minor_change_in_one_language_gives_no_warning(client):
+    staff_member(client, "publish_policyversion")
+    draft = make_version(material=False, publish=False)
+
+    response = publish_in_admin(client, draft)
+
+    assert "1 version published." in response.content.decode()
+    assert warnings_in(response) == []
+
+
+def test_saving_a_material_draft_names_the_languages_without_one(client):
+    staff_member(client, "add_policyversion")
+    form = {
+        "document": "cookies",
+        "language": "ru",
+        "version": "2026-12-01",
+        "title": "Политика cookie",
+        "body": NEW_BODY,
+        "summary_of_changes": "Новый поставщик платежей.",
+        "is_material": "on",
+        "effective_from": (timezone.localdate() + timedelta(days=10)).isoformat(),
+    }
+
+    response = client.post(reverse("admin:privacy_policyversion_add"), form, follow=True)
+
+    assert PolicyVersion.objects.filter(document="cookies", language="ru", version="2026-12-01")
+    assert warnings_in(response) == [
+        "Cookie policy: English, Kazakh, Simplified Chinese have no version of this material "
+        "change yet. Members are told about a change only in the language they read: add and "
+        "publish a version in each of these languages too."
+    ]
