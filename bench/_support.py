@@ -235,3 +235,44 @@ def served_project():
     )
     with fresh_database() as database, overrides:
         yield WSGIHandler(), database
+
+
+def past_programme(*, films: int, cinemas: int, showtimes: int, capacity: int) -> list:
+    """Films, cinemas and ``showtimes`` showtimes five hours apart, all in the past.
+
+    Past, so that nothing a benchmark books is an upcoming booking to cancel; call inside
+    ``fresh_database()``.
+    """
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from cinema.models import Cinema, Film, Showtime
+
+    film_rows = Film.objects.bulk_create(
+        Film(title=f"Film {i}", slug=f"bench-film-{i}", runtime_minutes=100) for i in range(films)
+    )
+    cinema_rows = Cinema.objects.bulk_create(
+        Cinema(
+            name=f"Cinema {i}",
+            city="Almaty",
+            address=f"{i} Abay Avenue",
+            latitude=Decimal("43.2"),
+            longitude=Decimal("76.9"),
+        )
+        for i in range(cinemas)
+    )
+    start = timezone.now() - timedelta(days=400)
+    return Showtime.objects.bulk_create(
+        Showtime(
+            film=film_rows[i % films],
+            cinema=cinema_rows[i % cinemas],
+            starts_at=start + timedelta(hours=5 * i),
+            auditorium=f"Hall {i % 4 + 1}",
+            capacity=capacity,
+            price=Decimal("2500.00"),
+            currency="KZT",
+        )
+        for i in range(showtimes)
+    )

@@ -12,11 +12,17 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from bench._support import environment_params, fresh_database, log, ratio, time_call
+from bench._support import (
+    environment_params,
+    fresh_database,
+    log,
+    past_programme,
+    ratio,
+    time_call,
+)
 
 TARGET_RATIO = 3.0
 TARGET_GROWTH_MB = 100
@@ -143,9 +149,8 @@ def _seed(events: int, bookings: int):
     member with a little of each (the export must leave the second out)."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
-    from django.utils import timezone
 
-    from cinema.models import Booking, Cinema, Film, Showtime
+    from cinema.models import Booking, Film
     from privacy.models import ConsentRecord, TrackingEvent
 
     User = get_user_model()
@@ -157,32 +162,7 @@ def _seed(events: int, bookings: int):
         other = User.objects.create_user(
             email="bench.other@example.com", password=None, first_name="Other", last_name="Member"
         )
-        films = Film.objects.bulk_create(
-            Film(title=f"Film {i}", slug=f"bench-film-{i}", runtime_minutes=100) for i in range(40)
-        )
-        cinemas = Cinema.objects.bulk_create(
-            Cinema(
-                name=f"Cinema {i}",
-                city="Almaty",
-                address=f"{i} Abay Avenue",
-                latitude=Decimal("43.2"),
-                longitude=Decimal("76.9"),
-            )
-            for i in range(6)
-        )
-        start = timezone.now() - timedelta(days=400)
-        showtimes = Showtime.objects.bulk_create(
-            Showtime(
-                film=films[i % len(films)],
-                cinema=cinemas[i % len(cinemas)],
-                starts_at=start + timedelta(hours=5 * i),
-                auditorium=f"Hall {i % 4 + 1}",
-                capacity=10_000,
-                price=Decimal("2500.00"),
-                currency="KZT",
-            )
-            for i in range(200)
-        )
+        showtimes = past_programme(films=40, cinemas=6, showtimes=200, capacity=10_000)
         Booking.objects.bulk_create(
             Booking(
                 showtime=showtimes[i % len(showtimes)],

@@ -13,12 +13,16 @@ from decimal import Decimal
 from allauth.account.models import EmailAddress
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
 from allauth.mfa.models import Authenticator
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from faker import Faker
+
+from privacy import roles
 
 MEMBER_EMAIL = "member@marquee.example"
 OFFICER_EMAIL = "officer@marquee.example"
@@ -26,7 +30,11 @@ DEMO_PASSWORD = "marquee-demo-2026"  # noqa: S105 - published demo credential
 # Staff need a second factor for the admin; the demo officer's authenticator-app secret is
 # published too (add it to any TOTP app, or compute codes from it) so the demo stays usable.
 DEMO_TOTP_SECRET = "MARQUEEDEMOOFFICERTOTPSECRETKEYS"  # noqa: S105 - published demo credential
-PRIVACY_OFFICER_GROUP = "Privacy officer"
+PRIVACY_OFFICER_GROUP = roles.PRIVACY_OFFICER
+# Beyond the Privacy officer role (privacy/roles.py), the demo officer may open the
+# box-office report linked from the admin's front page; given to the demo login alone, so
+# that the role every real officer shares stays exactly as roles.py defines it.
+DEMO_OFFICER_EXTRA_PERMISSIONS = [("cinema", "view_boxoffice")]
 BATCH_SIZE = 2000
 
 # Faker has no Kazakh locale; these are common Kazakh names in Latin-free Cyrillic.
@@ -69,12 +77,13 @@ def _ensure_demo_accounts() -> int:
     User = get_user_model()
     created = 0
     with transaction.atomic():
-        group, _ = Group.objects.get_or_create(name=PRIVACY_OFFICER_GROUP)
-        group.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label__in=["accounts", "privacy", "cinema"]
-            )
-        )
+        # The role as migrations define it (idempotent; adds nothing beyond its definition).
+        roles.sync_roles(django_apps)
+        group = Group.objects.get(name=PRIVACY_OFFICER_GROUP)
+        extra = Q()
+        for app_label, codename in DEMO_OFFICER_EXTRA_PERMISSIONS:
+            extra |= Q(content_type__app_label=app_label, codename=codename)
+        extra_permissions = list(Permission.objects.filter(extra))
         specs = [
             (MEMBER_EMAIL, {"first_name": "Dana", "last_name": "Member",
                             "date_of_birth": date(1994, 5, 17), "preferred_language": "en"}),
@@ -93,6 +102,7 @@ def _ensure_demo_accounts() -> int:
             )
             if user.is_staff:
                 user.groups.add(group)
+                user.user_permissions.add(*extra_permissions)
                 _ensure_demo_totp(user)
     return created
 

@@ -405,6 +405,7 @@ pd.register(
         "description": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.REDACT),
         "details": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.NULL),
         "self_service": pd.not_personal(),
+        "channel": pd.not_personal(),
         "language": pd.personal(pd.Category.PREFERENCES, anonymize=pd.Method.KEEP),
         "received_at": pd.personal(pd.Category.CONTENT, anonymize=pd.Method.KEEP),
         "due_at": pd.not_personal(),

@@ -7,6 +7,10 @@ requests) or from a request's page (buttons), both through the same forms. Only 
 with ``privacy.handle_privacyrequest`` take steps or see what the requester wrote and
 their name and address; a dashboard (counts, overdue, requests per week and time to
 close) sits beside the queue.
+
+Those staff also enter requests that came by post, phone, in person or email ("Add":
+:mod:`privacy.admin.request_entry`), and carry out approved ones on the member's account
+(restriction, objection, export: :mod:`privacy.services.fulfilment`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Q, Value, When
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -34,9 +38,10 @@ from django.utils.translation import ngettext
 
 from cinema import charts
 from privacy.admin.audited import AuditedAdmin
+from privacy.admin.request_entry import ManualRequestForm, member_label
 from privacy.models import DataExport, PrivacyRequest, RequestEvent
+from privacy.services import fulfilment, transparency
 from privacy.services import requests as workflow
-from privacy.services import transparency
 
 HANDLE_PERMISSION = "privacy.handle_privacyrequest"
 # What the requester wrote and who they are: shown only to those who handle requests.
@@ -120,6 +125,8 @@ class Step:
     text_help: str = ""
     text_required: bool = False
     chooses_assignee: bool = False
+    explanation: str = ""  # what the step does, shown above its form
+    fulfils: str = ""  # the fulfilment action it carries out (privacy.services.fulfilment)
 
 
 STEPS = {
@@ -169,6 +176,50 @@ STEPS = {
             text_required=True,
         ),
         Step(
+            "link",
+            _("Attach to the member's account"),
+            _("Attach"),
+            _("Attach to member"),
+            explanation=_(
+                "The request came from a verified address of this member and the "
+                "requester's identity is confirmed: it becomes a request of their account."
+            ),
+        ),
+        Step(
+            "restrict",
+            _("Apply the restriction"),
+            _("Restrict processing and complete"),
+            _("Apply restriction"),
+            explanation=_(
+                "Stops all non-essential processing of the member's data, completes the "
+                "request and emails the member."
+            ),
+            fulfils=fulfilment.RESTRICT,
+        ),
+        Step(
+            "object",
+            _("Apply the objection"),
+            _("Stop this processing and complete"),
+            _("Apply objection"),
+            explanation=_(
+                "Stops the processing the request objects to (profiling, marketing), "
+                "completes the request and emails the member."
+            ),
+            fulfils=fulfilment.OBJECT,
+        ),
+        Step(
+            "export",
+            _("Build the export"),
+            _("Build the export"),
+            _("Build the export"),
+            explanation=_(
+                "Builds the copy of the member's data. When it is ready the request is "
+                "completed and the member emailed a link to download it in the privacy "
+                "center."
+            ),
+            fulfils=fulfilment.EXPORT,
+        ),
+        Step(
             "note",
             _("Add an internal note"),
             _("Add the note"),
@@ -184,10 +235,26 @@ STEPS = {
 class StepForm(forms.Form):
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 5, "cols": 70}))
     assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
+    attach = forms.BooleanField(required=False, initial=True)
 
-    def __init__(self, *args, step: Step, **kwargs):
+    def __init__(self, *args, step: Step, members=(), **kwargs):
+        """``members``: for the verify step, the accounts the requests could be attached to."""
         super().__init__(*args, **kwargs)
         self.step = step
+        if step.name == "verify" and members:
+            field = self.fields["attach"]
+            if len(members) == 1:
+                field.label = _("Attach the request to member %(member)s") % {
+                    "member": member_label(members[0])
+                }
+            else:
+                field.label = _("Attach each request to the member whose address it came from")
+            field.help_text = _(
+                "It came from this member's verified address: once attached, what it asks "
+                "can be carried out on their account."
+            )
+        else:
+            del self.fields["attach"]
         if step.text_label:
             self.fields["text"].label = step.text_label
             self.fields["text"].help_text = step.text_help
@@ -218,6 +285,10 @@ def steps_for(req: PrivacyRequest) -> list[Step]:
     for step in STEPS.values():
         if step.name == "verify" and not pending:
             continue
+        if step.name == "link" and (pending or workflow.member_for_request(req) is None):
+            continue
+        if step.fulfils and fulfilment.refusal(req, step.fulfils):
+            continue
         if step.name in ("start", "complete") and pending:
             continue
         if step.name == "start" and req.status == PrivacyRequest.Status.IN_PROGRESS:
@@ -228,11 +299,35 @@ def steps_for(req: PrivacyRequest) -> list[Step]:
     return offered
 
 
-def take_step(req: PrivacyRequest, step: Step, *, actor, data: dict) -> None:
-    """Apply ``step`` to ``req`` through the workflow service (may raise RequestError)."""
+def take_step(req: PrivacyRequest, step: Step, *, actor, data: dict) -> str:
+    """Apply ``step`` to ``req`` through the workflow service (may raise RequestError).
+
+    Returns what to tell staff when it is more than "done" (an export on its way).
+    """
     text = data.get("text", "")
     if step.name == "verify":
-        workflow.verify_identity(req, actor=actor, note=text)
+        workflow.verify_identity(
+            req, actor=actor, note=text, attach_member=bool(data.get("attach"))
+        )
+    elif step.name == "link":
+        member = workflow.member_for_request(req)
+        if member is None:
+            raise workflow.RequestError(
+                _("No member has the address this request came from as a verified address.")
+            )
+        workflow.link_member(req, member, actor=actor)
+    elif step.name == "restrict":
+        fulfilment.apply_restriction(req, actor=actor)
+    elif step.name == "object":
+        fulfilment.apply_objection(req, actor=actor)
+    elif step.name == "export":
+        _export, started = fulfilment.build_export(req, actor=actor)
+        if started:
+            return _(
+                "the export is being built; the request is completed and the member "
+                "emailed when it is ready."
+            )
+        return _("the export is already being built; nothing was started twice.")
     elif step.name == "start":
         workflow.start(req, actor=actor)
     elif step.name == "assign":
@@ -247,6 +342,7 @@ def take_step(req: PrivacyRequest, step: Step, *, actor, data: dict) -> None:
         workflow.add_note(req, actor=actor, note=text)
     else:  # pragma: no cover - STEPS and this function list the same names
         raise ValueError(step.name)
+    return ""
 
 
 # --- The trail ----------------------------------------------------------------------------
@@ -314,6 +410,7 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
         AssigneeFilter,
         "verification",
         "self_service",
+        "channel",
     ]
     list_select_related = ["assignee"]
     # Open requests first, the most urgent on top; closed ones after them.
@@ -331,6 +428,9 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
         "complete_selected",
         "reject_selected",
         "extend_selected",
+        "apply_restriction_selected",
+        "apply_objection_selected",
+        "build_export_selected",
     ]
     change_list_template = "admin/privacy/privacyrequest/change_list.html"
     change_form_template = "admin/privacy/privacyrequest/change_form.html"
@@ -374,7 +474,7 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         personal = can_handle(request)
-        request_fields = ["reference", "type", "status", "self_service", "language"]
+        request_fields = ["reference", "type", "status", "channel", "self_service", "language"]
         requester = ["requester", "verification", "verified_at"]
         if personal:
             requester[1:1] = ["name", "email"]
@@ -401,7 +501,8 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
     # --- Permissions: every change is a workflow step -------------------------------------
 
     def has_add_permission(self, request):
-        return False
+        # Entering a request that came by post, phone or email (add_view): not a row form.
+        return can_handle(request)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -440,6 +541,11 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
                 name=f"{prefix}_dashboard",
             ),
             path(
+                "member-search/",
+                self.admin_site.admin_view(self.member_search_view),
+                name=f"{prefix}_member_search",
+            ),
+            path(
                 "<path:object_id>/step/<slug:step>/",
                 self.admin_site.admin_view(self.step_view),
                 name=f"{prefix}_step",
@@ -462,15 +568,18 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
         change_url = reverse("admin:privacy_privacyrequest_change", args=[req.pk])
         initial = {"assignee": req.assignee_id} if chosen.chooses_assignee else None
         data = request.POST if request.method == "POST" else None  # "start" posts no fields
-        form = StepForm(data, step=chosen, initial=initial)
+        member = workflow.member_for_request(req)
+        form = StepForm(data, step=chosen, initial=initial, members=[member] if member else [])
         if request.method == "POST" and form.is_valid():
             try:
-                take_step(req, chosen, actor=request.user, data=form.cleaned_data)
+                said = take_step(req, chosen, actor=request.user, data=form.cleaned_data)
             except workflow.RequestError as error:
                 self.message_user(request, f"{req.reference}: {error}", messages.ERROR)
             else:
                 self.message_user(
-                    request, f"{req.reference}: {chosen.title} — {_('done')}.", messages.SUCCESS
+                    request,
+                    f"{req.reference}: {chosen.title} — {said or str(_('done')) + '.'}",
+                    messages.SUCCESS,
                 )
             return HttpResponseRedirect(change_url)
         context = {
@@ -482,8 +591,62 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
             "requests": [req],
             "original": req,
             "change_url": change_url,
+            "member": member_label(member) if member and chosen.name == "link" else "",
         }
         return TemplateResponse(request, "admin/privacy/privacyrequest/step.html", context)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """Enter a request received by post, phone, in person or email (not a row form)."""
+        if not can_handle(request):
+            raise PermissionDenied
+        form = ManualRequestForm(
+            request.POST if request.method == "POST" else None, admin_site=self.admin_site
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                req = form.save(actor=request.user)
+            except workflow.RequestError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(request, _entered_message(req), messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:privacy_privacyrequest_change", args=[req.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Enter a request received by post, phone, in person or email"),
+            "form": form,
+            "media": form.media,
+            "changelist_url": reverse("admin:privacy_privacyrequest_changelist"),
+        }
+        return TemplateResponse(request, "admin/privacy/privacyrequest/add.html", context)
+
+    def member_search_view(self, request):
+        """Members matching a search term, for the "member account" box of the add form.
+
+        Answers in the format of Django's autocomplete view (select2). Only for staff who
+        handle requests; at most 20 members, matched on id, address or name.
+        """
+        if not can_handle(request):
+            raise PermissionDenied
+        term = request.GET.get("term", "").strip()
+        members = get_user_model().objects.filter(is_active=True).order_by("pk")
+        if not term:
+            found = members.none()
+        elif term.lstrip("#").isdigit():
+            found = members.filter(pk=int(term.lstrip("#")))
+        else:
+            query = Q(email__icontains=term) | Q(emailaddress__email__icontains=term)
+            for word in term.split():
+                query |= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+            found = members.filter(query).distinct()
+        return JsonResponse(
+            {
+                "results": [{"id": str(m.pk), "text": member_label(m)} for m in found[:20]],
+                "pagination": {"more": False},
+            }
+        )
 
     def dashboard_view(self, request):
         """Counts by status and type, overdue, requests per week and time to close."""
@@ -537,12 +700,36 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
     def extend_selected(self, request, queryset):
         return self._bulk_step(request, queryset, STEPS["extend"])
 
+    @admin.action(
+        description=_("Apply the restriction (approved restriction requests)"),
+        permissions=["handle"],
+    )
+    def apply_restriction_selected(self, request, queryset):
+        self._apply(request, queryset, STEPS["restrict"], {})
+
+    @admin.action(
+        description=_("Apply the objection (approved objection requests)"), permissions=["handle"]
+    )
+    def apply_objection_selected(self, request, queryset):
+        self._apply(request, queryset, STEPS["object"], {})
+
+    @admin.action(
+        description=_("Build the export (approved access and copy requests)"),
+        permissions=["handle"],
+    )
+    def build_export_selected(self, request, queryset):
+        self._apply(request, queryset, STEPS["export"], {})
+
     def _bulk_step(self, request, queryset, step: Step):
         """Ask for the step's text on an intermediate page, then apply it to each request."""
         if not step.text_label:
             self._apply(request, queryset, step, {})
             return None
-        form = StepForm(request.POST if "apply" in request.POST else None, step=step)
+        reqs = list(queryset)
+        members = [m for m in map(workflow.member_for_request, reqs) if m is not None]
+        form = StepForm(
+            request.POST if "apply" in request.POST else None, step=step, members=members
+        )
         if form.is_bound and form.is_valid():
             self._apply(request, queryset, step, form.cleaned_data)
             return None
@@ -552,7 +739,7 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
             "title": step.title,
             "step": step,
             "form": form,
-            "requests": list(queryset),
+            "requests": reqs,
             "action": request.POST.get("action", ""),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "change_url": reverse("admin:privacy_privacyrequest_changelist"),
@@ -560,14 +747,30 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/privacy/privacyrequest/step.html", context)
 
     def _apply(self, request, queryset, step: Step, data: dict) -> None:
+        """Take ``step`` on each request; say which were skipped and why, and how many done."""
         done = 0
+        skipped = []
         for req in queryset.order_by("pk"):
             try:
-                take_step(req, step, actor=request.user, data=data)
+                said = take_step(req, step, actor=request.user, data=data)
             except workflow.RequestError as error:
+                skipped.append(req.reference)
                 self.message_user(request, f"{req.reference}: {error}", messages.ERROR)
             else:
                 done += 1
+                if said:
+                    self.message_user(request, f"{req.reference}: {said}", messages.INFO)
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(step)s: %(count)d request skipped (%(references)s), for the reason given.",
+                    "%(step)s: %(count)d requests skipped (%(references)s), for the reasons given.",
+                    len(skipped),
+                )
+                % {"step": step.title, "count": len(skipped), "references": ", ".join(skipped)},
+                messages.ERROR,
+            )
         if done:
             self.message_user(
                 request,
@@ -579,6 +782,18 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
                 % {"step": step.title, "count": done},
                 messages.SUCCESS,
             )
+
+
+def _entered_message(req: PrivacyRequest) -> str:
+    message = _("%(reference)s entered: %(type)s, received by %(channel)s, due %(due)s.") % {
+        "reference": req.reference,
+        "type": req.get_type_display(),
+        "channel": req.get_channel_display().lower(),
+        "due": date_format(timezone.localtime(req.due_at), "SHORT_DATE_FORMAT"),
+    }
+    if req.user_id and req.events.filter(action=RequestEvent.Action.LINKED).exists():
+        message += " " + str(_("It came from a member's verified address: attached to them."))
+    return message
 
 
 # --- Members' exports ---------------------------------------------------------------------

@@ -42,6 +42,16 @@ class PrivacyRequest(models.Model):
         EMAIL_CODE = "email_code", _("Code sent to the email address")
         STAFF = "staff", _("Checked by staff")
 
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online (the privacy center or a form on the site)")
+        POST = "post", _("Post")
+        PHONE = "phone", _("Phone")
+        IN_PERSON = "in_person", _("In person")
+        EMAIL = "email", _("Email to the privacy team")
+
+    # How requests entered by staff reached us (online ones open themselves).
+    STAFF_CHANNELS = (Channel.POST, Channel.PHONE, Channel.IN_PERSON, Channel.EMAIL)
+
     OPEN_STATUSES = (Status.AWAITING_VERIFICATION, Status.RECEIVED, Status.IN_PROGRESS)
     CLOSED_STATUSES = (Status.COMPLETED, Status.REJECTED, Status.EXPIRED, Status.WITHDRAWN)
 
@@ -72,6 +82,13 @@ class PrivacyRequest(models.Model):
         help_text=_("Structured parts of the request: the field to correct, the purposes..."),
     )
     self_service = models.BooleanField(_("self-service"), default=False)
+    channel = models.CharField(
+        _("received by"),
+        max_length=16,
+        choices=Channel.choices,
+        default=Channel.ONLINE,
+        help_text=_("How the request reached us; staff enter those not made online."),
+    )
     language = models.CharField(_("language"), max_length=10, blank=True)
 
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
@@ -155,6 +172,7 @@ class RequestEvent(models.Model):
         EXPIRED = "expired", _("Closed without verification")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         NOTE = "note", _("Note")
+        LINKED = "linked", _("Attached to the member's account")
         EMAILED = "emailed", _("Email sent to the requester")
 
     request = models.ForeignKey(PrivacyRequest, on_delete=models.CASCADE, related_name="events")

@@ -51,6 +51,8 @@ class Action:
     REQUEST_EXTENDED = "request.extended"
     REQUEST_VERIFIED = "request.verified"
     REQUEST_ASSIGNED = "request.assigned"
+    REQUEST_LINKED = "request.linked"  # a request sent without an account, attached to one
+    EXPORT_REQUESTED = "export.requested"  # staff started a member's export for a request
     EXPORT_BUILT = "export.built"
     EXPORT_DOWNLOADED = "export.downloaded"
     RESTRICTION_ON = "restriction.on"

@@ -17,16 +17,19 @@ version)::
     index.html            readable offline, in the member's language, links every file
     README.txt            what the files are, in the member's language
     schema.json           machine-readable: sections, sources, fields, types, files
-    data/<section>.json   one document per export section (several models may share one)
+    data/<section>.json   one document per export section (several models may share one):
+                          a table's rows as arrays under its field names, others as objects
     data/<section>.csv    tabular sections also as CSV (<section>-<model>.csv when shared)
     files/<section>/...   stored files such as the profile photo
 
 Streaming: no list of all rows is ever built. Rows are read in chunks and written straight
 into the open ZIP entry in pieces of about a megabyte, compressed by a helper thread while
 the next rows arrive; the file is written under a temporary name in ``PRIVACY_EXPORT_DIR``
-and renamed when complete. On PostgreSQL the database renders the rows (``COPY (SELECT
-...) TO STDOUT``): the CSV as CSV, the JSON objects through COPY's CSV writer with marked
-keys (see ``_objects_from_marked_rows``), so Python only moves and patches bytes; other
+and renamed when complete. Each row is read once: a table's CSV lines are made in the
+same pass as its JSON rows and wait in an anonymous temporary file until the JSON entry
+is closed. On PostgreSQL the database renders the rows (``COPY (SELECT ...) TO STDOUT``):
+COPY's CSV writer prints each row as the inside of a JSON array, and Python only moves
+and patches bytes to make the JSON rows and the CSV lines (see ``_rows_pieces``); other
 databases go through ``values_list().iterator()`` and Python formatters that produce the
 same text. All paths share one column description, and a test holds them to the same
 bytes.
@@ -35,11 +38,13 @@ Life of an export: ``request_export`` records a ``DataExport`` (queued) and, on 
 enqueues ``privacy.build_export``. The task claims it (queued, or building but stale ->
 building, attempt + 1), builds from scratch, and in one transaction marks it ready, writes
 the audit entry, completes the privacy request and queues the "ready" email with a signed
-link. A failed attempt goes back to the queue until ``MAX_ATTEMPTS``; the sweeper
-(``stale_exports``) re-enqueues what a lost message or a killed worker left behind, and
-``expire_exports`` deletes files past ``expires_at``. The build runs outside any
-transaction (progress must be visible while it runs); every state change is one short
-transaction guarded by a conditional update, so two workers never both finish one export.
+link (for a request staff answered with the export, that request's completion email
+carries the link instead). A failed attempt goes back to the queue until
+``MAX_ATTEMPTS``; the sweeper (``stale_exports``) re-enqueues what a lost message or a
+killed worker left behind, and ``expire_exports`` deletes files past ``expires_at``. The
+build runs outside any transaction (progress must be visible while it runs); every state
+change is one short transaction guarded by a conditional update, so two workers never
+both finish one export.
 """
 
 from __future__ import annotations
@@ -54,7 +59,9 @@ import os
 import queue
 import re
 import shutil
+import tempfile
 import threading
+import typing
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -86,7 +93,7 @@ logger = logging.getLogger(__name__)
 
 Status = DataExport.Status
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 DOWNLOAD_SALT = "privacy.export-download"
 WITHHELD = "[withheld]"
 
@@ -102,6 +109,9 @@ FLUSH_BYTES = 1 << 20  # bytes handed to the compressor at a time
 QUEUED_PIECES = 4  # pieces waiting for the compressing thread, at most
 PROGRESS_EVERY = 5000  # rows between progress updates (one UPDATE each)
 PREVIEW_ROWS = 20  # rows per source shown in index.html
+# Backslashes per row (nulls, escaped quotes and backslashes) up to which a piece of COPY
+# output is unescaped by scanning from one to the next; above, by bytes.replace passes.
+SCANNED_BACKSLASHES = 2
 COMPRESS_LEVEL = 1  # zlib level: 1 is 2x faster than 6 and the ZIP only ~20% larger
 # PostgreSQL renders the rows itself (COPY); tests and the benchmark switch it off to
 # compare with the portable path.
@@ -357,7 +367,7 @@ def columns_of(policy: ModelPolicy) -> list[Column]:
             names = {f.name for f in related._meta.concrete_fields}
             attr = next((n for n in ("title", "name") if n in names), "pk")
             columns.append(
-                Column(name, f"{name}__{attr}", LIST, _label(model_field), category, (), name)
+                Column(name, f"{name}__{attr}", LIST, policy.field_label(name), category, (), name)
             )
         elif model_field.is_relation:
             columns.extend(_related_columns(name, model_field, category))
@@ -365,7 +375,7 @@ def columns_of(policy: ModelPolicy) -> list[Column]:
             kind = _kind(model_field)
             if _is_secret(category, kind, model_field):
                 kind = WITHHELD_KIND
-            label = _label(model_field)
+            label = policy.field_label(name)
             columns.append(Column(name, name, kind, label, category, _choices(model_field), name))
     return columns
 
@@ -435,35 +445,40 @@ def _text(value) -> str:
     return str(value)
 
 
-def _json_value(kind: str, value) -> str:
-    """The JSON text of one value of ``kind``."""
-    if value is None:
-        return "null"
-    if kind == INTEGER:
-        return str(int(value))
-    if kind == DECIMAL:
-        return format(value, "f")
+# How the portable path writes a value of each kind, chosen once per column: its CSV text
+# (None is an empty cell), and its JSON text (None is null), mostly made from the CSV text.
+_CELL_TEXT: dict[str, Callable[[typing.Any], str]] = {
+    BOOLEAN: lambda v: "true" if v else "false",
+    DECIMAL: lambda v: format(v, "f"),
+    DATETIME: iso_datetime,
+    DATE: _text,
+    TIME: iso_time,
+    JSON: lambda v: json.dumps(v, ensure_ascii=False),
+    LIST: lambda v: "; ".join(str(item) for item in v),
+}
+_encode_string = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+
+
+def _cell_writer(kind: str) -> Callable[[typing.Any], str]:
+    if kind == WITHHELD_KIND:
+        return lambda v: "" if v in (None, "") else WITHHELD
+    text = _CELL_TEXT.get(kind, str)
+    return lambda v: "" if v is None else text(v)
+
+
+def _json_writer(kind: str) -> Callable[[typing.Any, str], str]:
+    """The JSON text of a value, given the value and its CSV text."""
+    if kind == WITHHELD_KIND:
+        return lambda v, cell: f'"{cell}"' if cell else "null"
     if kind == NUMBER:
-        return json.dumps(value)
-    if kind == BOOLEAN:
-        return "true" if value else "false"
-    if kind == DATETIME:
-        return f'"{iso_datetime(value)}"'
-    if kind in (DATE, UUID):
-        return f'"{_text(value)}"'
-    if kind == TIME:
-        return f'"{iso_time(value)}"'
-    if kind in (JSON, LIST):
-        return json.dumps(value, ensure_ascii=False)
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def _csv_value(kind: str, value) -> str:
+        return lambda v, cell: "null" if v is None else json.dumps(v)
     if kind == LIST:
-        return "; ".join(str(v) for v in value or ())
-    if kind == JSON and value is not None:
-        return json.dumps(value, ensure_ascii=False)
-    return _text(value)
+        return lambda v, cell: "null" if v is None else json.dumps(v, ensure_ascii=False)
+    if kind in (INTEGER, DECIMAL, BOOLEAN, JSON):
+        return lambda v, cell: "null" if v is None else cell
+    if kind in (DATETIME, DATE, TIME, UUID):
+        return lambda v, cell: "null" if v is None else f'"{cell}"'
+    return lambda v, cell: "null" if v is None else _encode_string(cell)
 
 
 # --- Reading rows -----------------------------------------------------------------------------
@@ -523,129 +538,193 @@ def _sql_csv(column: Column, ref: str) -> str:
     return ref
 
 
-def _marked(source: Source) -> bool:
-    """Whether the source's JSON can come from COPY's CSV writer (no JSON or float columns)."""
+def _plain(source: Source) -> bool:
+    """Whether COPY's CSV writer can print the source's JSON rows (no JSON or float columns)."""
     return all(c.kind in _BARE_KINDS | _QUOTED_KINDS for c in source.columns)
 
 
 def _copy_statement(source: Source, queryset: models.QuerySet, fmt: str) -> tuple[str, tuple]:
     """A ``COPY (SELECT ...) TO STDOUT`` that renders the source's rows as JSON or CSV lines.
 
-    The row query is Django's own (filters, joins, ordering and bound parameters), wrapped
-    so that PostgreSQL formats each row. Keys are checked identifiers from the registry; no
+    ``fmt`` is "rows" (JSON arrays without their brackets, see ``_rows_pieces``), "json"
+    (one JSON array, or object for a source that is not tabular, per line) or "csv". The
+    row query is Django's own (filters, joins, ordering and bound parameters), wrapped so
+    that PostgreSQL formats each row. Keys are checked identifiers from the registry; no
     value is ever put into the SQL text.
     """
     rows = queryset.values_list(*[c.lookup for c in source.columns])
     sql, params = rows.query.get_compiler(using=queryset.db).as_sql()
     refs = [f"t.c{i}" for i in range(len(source.columns))]
     aliases = ", ".join(f"c{i}" for i in range(len(source.columns)))
-    if fmt == "marked":
-        columns, quoted = [], []
-        for i, (column, ref) in enumerate(zip(source.columns, refs, strict=True)):
-            columns.append(f"E'{column.key}\\x1e' AS k{i}")
-            quoted.append(f"k{i}")
-            if column.kind in _QUOTED_KINDS:
-                quoted.append(f"v{i}")
-            columns.append(f"{_sql_csv(column, ref)} AS v{i}")
-        select = ", ".join(columns)
-        forced = ", ".join(quoted)
-        options = f"FORMAT csv, QUOTE '\"', ESCAPE E'\\\\', NULL 'null', FORCE_QUOTE ({forced})"
+    pairs = list(zip(source.columns, refs, strict=True))
+    if fmt == "rows":
+        select = ", ".join(
+            f"{_sql_csv(column, ref)} AS v{i}" for i, (column, ref) in enumerate(pairs)
+        )
+        quoted = ", ".join(f"v{i}" for i, (c, _r) in enumerate(pairs) if c.kind in _QUOTED_KINDS)
+        options = "FORMAT csv, QUOTE '\"', ESCAPE E'\\\\', NULL E'\\\\'"
+        if quoted:
+            options += f", FORCE_QUOTE ({quoted})"
     elif fmt == "json":
-        parts = []
-        for i, (column, ref) in enumerate(zip(source.columns, refs, strict=True)):
-            opener = "{" if i == 0 else ","
-            parts.append(f"'{opener}\"{column.key}\":' || {_sql_json(column, ref)}")
-        select = " || ".join(parts) + " || '}'"
+        if source.tabular:
+            values = " || ',' || ".join(_sql_json(column, ref) for column, ref in pairs)
+            select = f"'[' || {values} || ']'"
+        else:
+            parts = [
+                f"'{'{' if i == 0 else ','}\"{column.key}\":' || {_sql_json(column, ref)}"
+                for i, (column, ref) in enumerate(pairs)
+            ]
+            select = " || ".join(parts) + " || '}'"
         # CSV format with quote and delimiter bytes that JSON text never contains: the lines
         # come out exactly as rendered (text format would escape every backslash).
         options = "FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02'"
     else:
-        select = ", ".join(
-            f'{_sql_csv(column, ref)} AS "{column.key}"'
-            for column, ref in zip(source.columns, refs, strict=True)
-        )
+        select = ", ".join(f'{_sql_csv(column, ref)} AS "{column.key}"' for column, ref in pairs)
         options = "FORMAT csv, HEADER"
     statement = f"COPY (SELECT {select} FROM ({sql}) AS t({aliases})) TO STDOUT WITH ({options})"  # noqa: S608
     return statement, tuple(params)
 
 
 def _copy_blocks(queryset: models.QuerySet, statement: str, params: tuple) -> Iterator[bytes]:
-    with connections[queryset.db].cursor() as cursor, cursor.copy(statement, params) as copy:
+    # psycopg's own cursor.copy(): that of Django's query-logging wrapper (DEBUG,
+    # assertNumQueries) takes no parameters.
+    with connections[queryset.db].cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
         yield from copy
 
 
-# COPY's CSV writer is PostgreSQL's fastest way to print rows, and with QUOTE '"' and
-# ESCAPE '\' its quoted values are JSON strings already (it escapes exactly " and \).
-# _copy_statement(..., "marked") has it print every key as a quoted value ending in a
-# marker byte (0x1E) before the value itself, strings and dates quoted, numbers, booleans
-# and NULL ("null") bare:   "kind\x1e","search","time_on_page_ms\x1e",1500
-# and one bytes.replace per megabyte turns the lines into JSON objects:
-#                  {"kind":"search","time_on_page_ms":1500}
-# JSON text may not hold raw control characters, which CSV leaves as they are: a chunk
-# with one (or with a marker byte in the data) is converted row by row in Python instead.
-MARK = b"\x1e"
-# Control bytes other than the line end and the marker; deleting them with bytes.translate
-# and comparing lengths is ~10x faster than a regular expression search.
-_CONTROL = bytes(b for b in range(0x20) if b not in (0x0A, 0x1E))
+@contextlib.contextmanager
+def _closing(iterable: Iterable) -> Iterator[None]:
+    """Close a generator of rows when its reader stops early (an error): an unfinished COPY
+    is cancelled at once, and the connection is free again for the failure's bookkeeping."""
+    try:
+        yield
+    finally:
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()
 
 
-def _objects_from_marked_rows(blocks: Iterable[bytes], keys: int) -> Iterator[bytes]:
-    """Turn marked CSV rows (one per block, as COPY sends them) into JSON object lines."""
+# One COPY serves both files of a plain tabular source. COPY's CSV writer is PostgreSQL's
+# fastest way to print rows, and with QUOTE '"', ESCAPE '\', every string and date
+# force-quoted and NULL '\' (one bare backslash), each of its lines is almost the inside
+# of a JSON array: quoted values escape exactly what a JSON string escapes (" and \),
+# numbers and booleans are bare:
+#       "search","/films/a\\b/",1500,\,"2026-11-22T18:30:00.25+00:00"
+# A backslash that is not part of an escape (\\ or \") is a null, so a JSON row is
+# "[" + line + "]" with those backslashes made "null", and the CSV line is the same text
+# with them removed and the escapes undone (\" -> "", \\ -> \): nothing to do for text
+# without backslashes, else one scan from backslash to backslash (or a few bytes.replace
+# passes when there are many). That is done on pieces whose values hold no control
+# character: JSON strings may not hold one raw, and the replacements use control bytes as
+# placeholders. A piece with one (a newline in a search term, say) is converted row by row
+# in Python instead.
+_CONTROL = bytes(b for b in range(0x20) if b != 0x0A)  # deleted with bytes.translate
+_BACKSLASH, _QUOTE = b"\x01", b"\x02"  # placeholders for the escapes in a clean piece
+
+
+def _rows_pieces(blocks: Iterable[bytes], spool: typing.BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """Turn COPY "rows" lines (one per block) into JSON array items, writing the CSV lines
+    of the same rows to ``spool``; yield (items joined by ",\\n", rows) about 1 MB at a time."""
     buffer = bytearray()
-    ends: list[int] = []  # where each row ends in the buffer (rows may hold newlines)
-    for block in blocks:
-        buffer += block
-        ends.append(len(buffer))
-        if len(buffer) >= FLUSH_BYTES:
-            yield _marked_to_json(bytes(buffer), ends, keys)
-            buffer.clear()
-            ends = []
-    if ends:
-        yield _marked_to_json(bytes(buffer), ends, keys)
+    rows = 0
+    with _closing(blocks):
+        for block in blocks:
+            buffer += block
+            rows += 1
+            if len(buffer) >= FLUSH_BYTES:
+                yield _rows_piece(bytes(buffer), rows, spool)
+                buffer.clear()
+                rows = 0
+    if rows:
+        yield _rows_piece(bytes(buffer), rows, spool)
 
 
-def _marked_to_json(body: bytes, ends: list[int], keys: int) -> bytes:
-    rows = len(ends)
-    clean = (
-        body.count(MARK) == keys * rows
-        and body.count(b"\n") == rows
-        and len(body.translate(None, _CONTROL)) == len(body)
-    )
-    if clean:
-        return b"{" + body[:-1].replace(MARK + b'",', b'":').replace(b"\n", b"}\n{") + b"}\n"
-    starts = [0, *ends[:-1]]
-    return b"".join(
-        _marked_row_to_json(body[start:end].decode())
-        for start, end in zip(starts, ends, strict=True)
-    )
+def _rows_piece(body: bytes, rows: int, spool: typing.BinaryIO) -> tuple[bytes, int]:
+    if body.count(b"\n") != rows or len(body.translate(None, _CONTROL)) != len(body):
+        items, lines = _careful_rows(body.decode())
+        spool.write(lines.encode())
+        return items.encode(), rows
+    if b"\\" not in body:  # no null, no quote or backslash in the text: nothing to change
+        text = table = body
+    elif body.count(b"\\") <= rows * SCANNED_BACKSLASHES:
+        text, table = _unescape_by_scanning(body)
+    else:
+        text, table = _unescape_by_replacing(body)
+    spool.write(table)
+    return b"[" + text[:-1].replace(b"\n", b"],\n[") + b"]", rows
 
 
-def _marked_row_to_json(row: str) -> bytes:
-    """One marked CSV row as a JSON object line, parsed the slow and careful way."""
-    fields: list[tuple[bool, str]] = []  # (quoted, text)
-    i, end = 0, len(row) - 1  # the row ends with "\n"
+def _unescape_by_scanning(body: bytes) -> tuple[bytes, bytes]:
+    """(JSON text, CSV text) of a clean piece, going from backslash to backslash: each one
+    starts an escape (\\\\ or \\") or is a null. Fast when backslashes are few."""
+    text: list[bytes] = []
+    table: list[bytes] = []
+    find = body.find
+    i = 0
+    while (j := find(b"\\", i)) != -1:
+        before = body[i:j]
+        escaped = body[j + 1]
+        if escaped == 0x5C:  # \\
+            text += (before, b"\\\\")
+            table += (before, b"\\")
+            i = j + 2
+        elif escaped == 0x22:  # \"
+            text += (before, b'\\"')
+            table += (before, b'""')
+            i = j + 2
+        else:  # a null, followed by "," or the line end
+            text += (before, b"null")
+            table.append(before)
+            i = j + 1
+    text.append(body[i:])
+    table.append(body[i:])
+    return b"".join(text), b"".join(table)
+
+
+def _unescape_by_replacing(body: bytes) -> tuple[bytes, bytes]:
+    """The same with bytes.replace: each escape is a pair (\\\\ or \\"), found whole from
+    left to right, and a backslash left over is a null. Fast when backslashes are many."""
+    escaped = body.replace(b"\\\\", _BACKSLASH).replace(b'\\"', _QUOTE)
+    text = escaped.replace(b"\\", b"null").replace(_QUOTE, b'\\"').replace(_BACKSLASH, b"\\\\")
+    table = escaped.replace(b"\\", b"").replace(_QUOTE, b'""').replace(_BACKSLASH, b"\\")
+    return text, table
+
+
+def _careful_rows(piece: str) -> tuple[str, str]:
+    """Whole "rows" lines as JSON array items and CSV lines, parsed the slow and careful
+    way (a quoted value may hold a newline)."""
+    items, lines = [], []
+    values: list[str] = []
+    cells: list[str] = []
+    i, end = 0, len(piece)
     while i < end:
-        if row[i] == '"':
+        if piece[i] == '"':
             i += 1
             chars = []
-            while row[i] != '"':
-                if row[i] == "\\":
+            while piece[i] != '"':
+                if piece[i] == "\\":
                     i += 1
-                chars.append(row[i])
+                chars.append(piece[i])
                 i += 1
-            fields.append((True, "".join(chars)))
+            text = "".join(chars)
+            values.append(json.dumps(text, ensure_ascii=False))
+            cells.append('"' + text.replace('"', '""') + '"')
             i += 1
         else:
-            comma = row.find(",", i)
-            stop = end if comma == -1 else comma
-            fields.append((False, row[i:stop]))
+            stop = i
+            while piece[stop] not in ",\n":
+                stop += 1
+            text = piece[i:stop]
+            null = text == "\\"
+            values.append("null" if null else text)
+            cells.append("" if null else text)
             i = stop
-        i += 1  # the comma, or the final newline
-    parts = []
-    for (_quoted, key), (quoted, value) in zip(fields[::2], fields[1::2], strict=True):
-        text = json.dumps(value, ensure_ascii=False) if quoted else value
-        parts.append(f"{json.dumps(key[:-1])}:{text}")
-    return ("{" + ",".join(parts) + "}\n").encode()
+        if piece[i] == "\n":  # the end of the row
+            items.append("[" + ",".join(values) + "]")
+            lines.append(",".join(cells) + "\n")
+            values, cells = [], []
+        i += 1  # the comma, or the line end
+    return ",\n".join(items), "".join(lines)
 
 
 def _fetch_chunks(source: Source, queryset: models.QuerySet) -> Iterator[list[tuple]]:
@@ -698,16 +777,17 @@ class _Entry:
     ``QUEUED_PIECES`` in flight, so memory stays bounded) to a thread that checksums,
     compresses and writes them. zlib releases the GIL, so compressing one piece overlaps
     with reading the next rows from the database. Only that thread touches the archive
-    until the entry is closed; entries are written one after another.
+    until the entry is closed; entries are written one after another. The thread starts
+    with the first full piece: an entry smaller than that (most of them) is written when
+    it is closed, without one.
     """
 
-    def __init__(self, archive: zipfile.ZipFile, name: str):
+    def __init__(self, archive: zipfile.ZipFile, name: str | zipfile.ZipInfo):
         self._raw = archive.open(name, "w", force_zip64=True)
         self._buffer = bytearray()
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED_PIECES)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._drain, name="export-zip", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
 
     def _drain(self) -> None:
         while (piece := self._queue.get()) is not None:
@@ -720,6 +800,9 @@ class _Entry:
     def _hand_over(self, piece: bytes) -> None:
         if self._error is not None:
             raise self._error
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="export-zip", daemon=True)
+            self._thread.start()
         self._queue.put(piece)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -732,12 +815,19 @@ class _Entry:
             self._buffer.clear()
 
     def _finish(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
 
     def close(self) -> None:
         if self._buffer:
-            self._hand_over(bytes(self._buffer))
+            if self._thread is None:
+                try:
+                    self._raw.write(self._buffer)  # small: written here, no thread needed
+                except BaseException as error:  # reported below, with the handle released
+                    self._error = error
+            else:
+                self._hand_over(bytes(self._buffer))
             self._buffer.clear()
         self._finish()
         if self._error is not None:
@@ -801,121 +891,144 @@ class ExportSummary:
 
 
 def _write_records(
-    entry: _Entry, blocks: Iterable[bytes], result: SourceResult, progress: _Progress
+    entry: _Entry,
+    pieces: Iterable[tuple[bytes, int]],
+    result: SourceResult,
+    progress: _Progress,
+    keys: list[str] | None,
 ) -> None:
-    """Write JSON lines (one record per line) as the items of a JSON array, in big pieces."""
-    pending = bytearray()
+    """Write the items of a JSON array, given as pieces of items joined by ",\\n".
+
+    JSON text never holds a raw newline, so ",\\n" only ever separates items. ``keys``
+    names the values of array items (rows) for the preview in index.html.
+    """
     first = True
-
-    def emit(final: bool) -> None:
-        nonlocal first
-        cut = len(pending) if final else pending.rfind(b"\n") + 1
-        if cut <= 0:
-            return
-        body = bytes(pending[:cut])
-        del pending[:cut]
-        lines = body.count(b"\n")
-        if len(result.preview) < PREVIEW_ROWS:
-            for line in body.split(b"\n", PREVIEW_ROWS)[:PREVIEW_ROWS]:
-                if line and len(result.preview) < PREVIEW_ROWS:
-                    result.preview.append(json.loads(line, parse_float=Decimal))
-        text = body[:-1] if body.endswith(b"\n") else body
-        entry.write((b"\n" if first else b",\n") + text.replace(b"\n", b",\n"))
-        first = False
-        result.count += lines
-        progress.advance(lines, records=True)
-
-    for block in blocks:
-        pending += block
-        if len(pending) >= FLUSH_BYTES:
-            emit(final=False)
-    emit(final=True)
+    with _closing(pieces):
+        for items, rows in pieces:
+            if not rows:
+                continue
+            wanted = PREVIEW_ROWS - len(result.preview)
+            if wanted > 0:
+                for item in items.split(b",\n", wanted)[:wanted]:
+                    value = json.loads(item, parse_float=Decimal)
+                    result.preview.append(dict(zip(keys, value, strict=True)) if keys else value)
+            entry.write((b"\n" if first else b",\n") + items)
+            first = False
+            result.count += rows
+            progress.advance(rows, records=True)
 
 
 def _write_csv(entry: _Entry, blocks: Iterable[bytes], rows: int, progress: _Progress) -> None:
     """Write CSV bytes in big pieces, advancing the progress by the lines written."""
     pending = bytearray()
     counted = 0
-    for block in blocks:
-        pending += block
-        if len(pending) >= FLUSH_BYTES:
-            # Lines, not rows (a quoted newline counts twice): near enough for a progress bar.
-            lines = min(pending.count(b"\n"), rows - counted)
-            entry.write(pending)
-            pending.clear()
-            counted += lines
-            progress.advance(lines, records=False)
+
+    def flush(data: bytes | bytearray) -> None:
+        nonlocal counted
+        # Lines, not rows (a quoted newline counts twice): near enough for a progress bar.
+        lines = min(data.count(b"\n"), rows - counted)
+        entry.write(data)
+        counted += lines
+        progress.advance(lines, records=False)
+
+    with _closing(blocks):
+        for block in blocks:
+            if not pending and isinstance(block, bytes) and len(block) >= FLUSH_BYTES:
+                flush(block)  # a big piece already (read from a spool): no copy
+                continue
+            pending += block
+            if len(pending) >= FLUSH_BYTES:
+                flush(pending)
+                pending.clear()
     entry.write(pending)
     progress.advance(rows - counted, records=False)
 
 
-def _python_json_lines(
-    source: Source, queryset: models.QuerySet, on_file: Callable[[Column, object, str], str]
-) -> Iterator[bytes]:
-    prefixes = [
-        ("{" if i == 0 else ",") + json.dumps(c.key) + ":" for i, c in enumerate(source.columns)
-    ]
+def _line_pieces(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, int]]:
+    """JSON lines (one per block, as COPY sends them) as pieces of array items."""
+    buffer = bytearray()
+    rows = 0
+    with _closing(blocks):
+        for block in blocks:
+            buffer += block
+            rows += 1
+            if len(buffer) >= FLUSH_BYTES:
+                yield bytes(buffer[:-1]).replace(b"\n", b",\n"), rows
+                buffer.clear()
+                rows = 0
+    if rows:
+        yield bytes(buffer[:-1]).replace(b"\n", b",\n"), rows
+
+
+def _python_pieces(
+    source: Source,
+    queryset: models.QuerySet,
+    on_file: Callable[[Column, object, str], str],
+    spool: typing.BinaryIO | None,
+) -> Iterator[tuple[bytes, int]]:
+    """The portable path: rows read with values_list and formatted in Python, as pieces of
+    JSON items; a tabular source's CSV lines go to ``spool`` in the same pass."""
     columns = source.columns
-    for rows in _fetch_chunks(source, queryset):
-        lines = []
-        for row in rows:
-            parts = []
-            for prefix, column, value in zip(prefixes, columns, row, strict=True):
-                if column.kind == FILE:
-                    text = json.dumps(on_file(column, row[0], value)) if value else "null"
-                elif column.kind == WITHHELD_KIND:
-                    text = "null" if value in (None, "") else json.dumps(WITHHELD)
-                else:
-                    text = _json_value(column.kind, value)
-                parts.append(prefix + text)
-            lines.append("".join(parts) + "}\n")
-        yield "".join(lines).encode()
-
-
-def _python_csv_blocks(source: Source, queryset: models.QuerySet) -> Iterator[bytes]:
+    cell_writers = [_cell_writer(c.kind) for c in columns]
+    json_writers = [_json_writer(c.kind) for c in columns]
+    prefixes = [json.dumps(c.key) + ":" for c in columns]
+    files = [i for i, c in enumerate(columns) if c.kind == FILE]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([c.key for c in source.columns])
-    columns = source.columns
     for rows in _fetch_chunks(source, queryset):
+        items = []
         for row in rows:
-            cells = []
-            for column, value in zip(columns, row, strict=True):
-                if column.kind == FILE:
-                    cells.append(_file_path(source, column, row[0], value) if value else "")
-                elif column.kind == WITHHELD_KIND:
-                    cells.append("" if value in (None, "") else WITHHELD)
-                else:
-                    cells.append(_csv_value(column.kind, value))
-            writer.writerow(cells)
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode()
+            if files:  # stored files: copied into the ZIP, written as their path there
+                row = list(row)
+                for i in files:
+                    row[i] = on_file(columns[i], row[0], row[i]) if row[i] else None
+            cells = [write(value) for write, value in zip(cell_writers, row, strict=True)]
+            values = [
+                write(value, cell)
+                for write, value, cell in zip(json_writers, row, cells, strict=True)
+            ]
+            if source.tabular:
+                items.append("[" + ",".join(values) + "]")
+            else:
+                items.append("{" + ",".join(map(str.__add__, prefixes, values)) + "}")
+            if spool is not None:
+                writer.writerow(cells)
+        if spool is not None:
+            spool.write(buffer.getvalue().encode())
+            buffer.seek(0)
+            buffer.truncate()
+        yield ",\n".join(items).encode(), len(items)
 
 
-def _json_blocks(source: Source, queryset, count: int, on_file) -> Iterable[bytes]:
-    """JSON lines of the source's rows, rendered by PostgreSQL or by Python."""
+def _one_pass(source: Source, queryset: models.QuerySet) -> bool:
+    """Whether the source's CSV is written from the same read as its JSON (else re-read)."""
+    return source.tabular and (not _use_copy(source, queryset) or _plain(source))
+
+
+def _json_pieces(
+    source: Source, queryset, count: int, on_file, spool: typing.BinaryIO | None
+) -> Iterable[tuple[bytes, int]]:
+    """The source's rows as JSON items, rendered by PostgreSQL or by Python; with ``spool``,
+    their CSV lines are written there in the same pass."""
     if not count:
         return ()  # nothing to read (and an empty ``pk__in=[]`` query cannot be compiled)
     if _use_copy(source, queryset):
-        if _marked(source):
-            blocks = _copy_blocks(queryset, *_copy_statement(source, queryset, "marked"))
-            return _objects_from_marked_rows(blocks, len(source.columns))
-        return _copy_blocks(queryset, *_copy_statement(source, queryset, "json"))
-    return _python_json_lines(source, queryset, on_file)
+        if spool is not None:
+            blocks = _copy_blocks(queryset, *_copy_statement(source, queryset, "rows"))
+            return _rows_pieces(blocks, spool)
+        return _line_pieces(_copy_blocks(queryset, *_copy_statement(source, queryset, "json")))
+    return _python_pieces(source, queryset, on_file, spool)
+
+
+def _csv_header(source: Source) -> bytes:
+    return (",".join(c.key for c in source.columns) + "\n").encode()  # keys are identifiers
 
 
 def _csv_blocks(source: Source, queryset, count: int) -> Iterable[bytes]:
-    """CSV of the source's rows with its header line, rendered by PostgreSQL or by Python."""
+    """CSV of a source whose rows the JSON pass did not write to a spool: a second COPY."""
     if not count:
-        header = io.StringIO()
-        csv.writer(header, lineterminator="\n").writerow([c.key for c in source.columns])
-        return (header.getvalue().encode(),)
-    if _use_copy(source, queryset):
-        return _copy_blocks(queryset, *_copy_statement(source, queryset, "csv"))
-    return _python_csv_blocks(source, queryset)
+        return (_csv_header(source),)
+    return _copy_blocks(queryset, *_copy_statement(source, queryset, "csv"))
 
 
 def _file_path(source: Source, column: Column, pk, stored_name: str) -> str:
@@ -940,44 +1053,66 @@ def _write_section(
     generated_at: str,
     progress: _Progress,
     bounded: dict[str, tuple[models.QuerySet, int]],
+    spool_dir: Path,
 ) -> list[SourceResult]:
     results = []
     pending_files: list[tuple[SourceResult, str, object, str]] = []  # (result, path, storage, name)
-    with _Entry(archive, section.json_name) as entry:
-        entry.write(
-            _json_header(
-                schema_version=SCHEMA_VERSION,
-                section=section.key,
-                title=section.title,
-                generated_at=generated_at,
+    with contextlib.ExitStack() as cleanup:
+        # CSV lines written during the JSON pass wait in anonymous temporary files (next to
+        # the export, removed when closed): a ZIP is written one entry at a time.
+        spools: dict[str, typing.BinaryIO] = {}
+        with _Entry(archive, section.json_name) as entry:
+            entry.write(
+                _json_header(
+                    schema_version=SCHEMA_VERSION,
+                    section=section.key,
+                    title=section.title,
+                    generated_at=generated_at,
+                )
+                + b', "sources": ['
             )
-            + b', "sources": ['
-        )
-        for i, source in enumerate(section.sources):
+            for i, source in enumerate(section.sources):
+                queryset, count = bounded[source.label]
+                result = SourceResult(source)
+
+                def on_file(column: Column, pk, stored_name, source=source, result=result) -> str:
+                    path = _file_path(source, column, pk, stored_name)
+                    storage = source.model._meta.get_field(column.field_name).storage
+                    pending_files.append((result, path, storage, stored_name))
+                    return path
+
+                spool = None
+                if count and _one_pass(source, queryset):
+                    spool = cleanup.enter_context(tempfile.TemporaryFile(dir=spool_dir))
+                    spool.write(_csv_header(source))
+                    spools[source.label] = spool
+                head = b'{"model": ' + json.dumps(source.label).encode()
+                if source.tabular:
+                    keys = [c.key for c in source.columns]
+                    head += b', "fields": ' + json.dumps(keys).encode() + b', "rows": ['
+                else:
+                    keys = None
+                    head += b', "records": ['
+                entry.write((b"\n" if i == 0 else b",\n") + head)
+                pieces = _json_pieces(source, queryset, count, on_file, spool)
+                _write_records(entry, pieces, result, progress, keys)
+                entry.write(b'\n], "record_count": ' + str(result.count).encode() + b"}")
+                results.append(result)
+            entry.write(b"\n]}\n")
+
+        for result in results:
+            source = result.source
+            if not source.tabular:
+                continue
             queryset, count = bounded[source.label]
-            result = SourceResult(source)
-
-            def on_file(column: Column, pk, stored_name, source=source, result=result) -> str:
-                path = _file_path(source, column, pk, stored_name)
-                storage = source.model._meta.get_field(column.field_name).storage
-                pending_files.append((result, path, storage, stored_name))
-                return path
-
-            model = json.dumps(source.label).encode()
-            entry.write((b"\n" if i == 0 else b",\n") + b'{"model": ' + model + b', "records": [')
-            blocks = _json_blocks(source, queryset, count, on_file)
-            _write_records(entry, blocks, result, progress)
-            entry.write(b'\n], "record_count": ' + str(result.count).encode() + b"}")
-            results.append(result)
-        entry.write(b"\n]}\n")
-
-    for result in results:
-        source = result.source
-        if not source.tabular:
-            continue
-        queryset, count = bounded[source.label]
-        with _Entry(archive, source.csv_name) as entry:
-            _write_csv(entry, _csv_blocks(source, queryset, count), result.count, progress)
+            spool = spools.get(source.label)
+            if spool is None:
+                blocks = _csv_blocks(source, queryset, count)
+            else:
+                spool.seek(0)
+                blocks = iter(lambda spool=spool: spool.read(FLUSH_BYTES), b"")
+            with _Entry(archive, source.csv_name) as entry:
+                _write_csv(entry, blocks, result.count, progress)
 
     # Files after the JSON entry is closed: a ZIP is written one entry at a time.
     for result, path, storage, stored_name in pending_files:
@@ -1036,6 +1171,7 @@ def write_export(
                             generated_at=generated_at,
                             progress=progress,
                             bounded=bounded,
+                            spool_dir=Path(path).parent,
                         )
                     )
                 schema = _schema(sections, results, user=user, generated_at=generated_at)
@@ -1113,6 +1249,7 @@ def _schema(sections: list[Section], results: list[SourceResult], *, user, gener
                     "description": str(policy.description or ""),
                     "record_count": result.count,
                     "csv": source.csv_name or None,
+                    "layout": "rows" if source.tabular else "records",
                     "purpose": _purpose(policy),
                     "retention": str(inventory.retention_text(policy)),
                     "erasure": str(inventory.erasure_text(policy)),
@@ -1154,6 +1291,11 @@ def _schema(sections: list[Section], results: list[SourceResult], *, user, gener
             "null": "JSON null; empty CSV cell",
             "withheld": WITHHELD,
             "csv": "RFC 4180, comma-separated, header row of keys, LF line ends",
+            "layout": (
+                'a table ("layout": "rows") has "fields", its keys in order, and "rows", '
+                'one array of values per record; other sources have "records", one object '
+                "per record"
+            ),
         },
         "categories": {
             str(c): {"label": str(c.label), "description": str(c.description)} for c in Category
@@ -1381,8 +1523,8 @@ def build_export(export_id: int, *, now: datetime | None = None) -> DataExport |
                 records=summary.records,
                 size_bytes=summary.size_bytes,
             )
-            _complete_request(data_export)
-            _send_ready_email(data_export)
+            if not _complete_request(data_export):
+                _send_ready_email(data_export)
     except _Cancelled:
         part.unlink(missing_ok=True)
         final.unlink(missing_ok=True)
@@ -1407,15 +1549,34 @@ def build_export(export_id: int, *, now: datetime | None = None) -> DataExport |
     return data_export
 
 
-def _complete_request(data_export: DataExport) -> None:
+def _complete_request(data_export: DataExport) -> bool:
+    """Complete the request the export answers; return whether its email carried the link.
+
+    A self-service export completes silently (the "ready" email follows). A request staff
+    answered with the export ("Build the export" in the queue) is completed too, and its
+    completion email is the one that links to the download in the privacy center. One whose
+    requester's identity is still unchecked only gets a note for staff.
+    """
     req = data_export.request
     if req is None or not req.is_open:
-        return
+        return False
     if req.self_service:
         request_service.complete(req, actor=None)
-    else:
-        # Staff answer their own requests (they may add more than the ZIP); they see this.
-        request_service.add_note(req, actor=None, note=f"export #{data_export.pk} ready")
+        return False
+    request_service.add_note(req, actor=None, note=f"export #{data_export.pk} ready")
+    unverified = req.verification == PrivacyRequest.Verification.PENDING
+    if unverified or req.user_id != data_export.user_id:
+        return False
+    request_service.complete(
+        req,
+        actor=None,
+        email_context={
+            "download_url": download_url(data_export),
+            "export_page_url": settings.SITE_URL + reverse("privacy:export"),
+            "expires_at": data_export.expires_at,
+        },
+    )
+    return True
 
 
 def download_token(data_export: DataExport) -> str:

@@ -43,6 +43,19 @@ LABELS = {
 }
 
 
+def named_in(details: dict) -> list[str]:
+    """The objections a request's details name, in a stable order.
+
+    Self-service requests store one (``{"objection": "profiling"}``); requests staff enter
+    may name several (``{"objections": ["profiling", "marketing"]}``).
+    """
+    details = details or {}
+    named = list(details.get("objections") or [])
+    if details.get("objection"):
+        named.append(details["objection"])
+    return [which for which in PURPOSES if which in named]
+
+
 @dataclass(frozen=True)
 class ObjectionState:
     """Whether the member's own choices still let us do what an objection would stop."""
@@ -73,17 +86,24 @@ def states(user) -> dict[str, ObjectionState]:
     }
 
 
-def object_to(user, which: str, *, request=None) -> PrivacyRequest:
+def object_to(
+    user, which: str, *, request=None, privacy_request: PrivacyRequest | None = None, actor=None
+) -> PrivacyRequest:
     """Stop the processing ``which`` names for ``user`` now; return the recorded request.
 
     ``request`` is the HTTP request the objection came with (its network and browser family
     go in the ledger, as for every consent answer). Objecting again is allowed and
     recorded; it changes nothing that is already off.
+
+    ``privacy_request`` is the request this answers when staff act on one from the queue
+    (``actor`` is that staff member): no self-service request is recorded then, and
+    closing the request is the caller's step.
     """
     from privacy.services import requests
 
     if which not in PURPOSES:
         raise ValueError(f"Unknown objection {which!r}")
+    actor = user if actor is None else actor
     source = consent.Source.OBJECTION
     with transaction.atomic():
         if which == PROFILING:
@@ -96,11 +116,11 @@ def object_to(user, which: str, *, request=None) -> PrivacyRequest:
         else:
             for channel in (Channel.EMAIL, Channel.SMS):
                 marketing.opt_out(user, channel=channel, source=source, request=request)
-        req = requests.record_self_service(
+        req = privacy_request or requests.record_self_service(
             PrivacyRequest.Type.OBJECTION,
             user=user,
             details={"objection": which, "purposes": list(PURPOSES[which])},
         )
-        audit.record(audit.Action.OBJECTION, actor=user, subject=user, target=req, objection=which)
+        audit.record(audit.Action.OBJECTION, actor=actor, subject=user, target=req, objection=which)
     logger.info("privacy.objection member=%s objection=%s request=%s", user.pk, which, req.pk)
     return req

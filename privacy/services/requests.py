@@ -21,6 +21,7 @@ import logging
 import secrets
 from datetime import datetime
 
+from django.conf import settings as django_settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.urls import reverse
@@ -163,6 +164,103 @@ def open_request(
     return req
 
 
+def enter_request(
+    type: str,
+    *,
+    actor,
+    channel: str,
+    received_at: datetime,
+    user=None,
+    email: str = "",
+    name: str = "",
+    description: str = "",
+    details: dict | None = None,
+    language: str = "",
+    verified_note: str | None = None,
+    acknowledge: bool = True,
+) -> PrivacyRequest:
+    """Record a request staff received by post, phone, in person or by email.
+
+    The due date counts from ``received_at`` (when the letter or call came), not from
+    now. ``user`` is the member the request is about, when staff found the account; else
+    ``email`` is where we answer. ``verified_note`` says how staff checked the requester's
+    identity (None: not checked yet, the request waits for the *verify* step; no code is
+    sent, since the request did not come through the site). A visitor whose identity was
+    checked and whose address is a member's verified address is attached to that member.
+    With ``acknowledge`` the requester is emailed the acknowledgement at once.
+
+    The trail says who entered it and how it came; the audit log records the same (ids
+    and codes only).
+    """
+    if type not in Type.values:
+        raise RequestError(_("Unknown request type."))
+    if channel not in PrivacyRequest.STAFF_CHANNELS:
+        raise RequestError(_("Choose how the request reached us: post, phone, in person or email."))
+    if received_at > timezone.now():
+        raise RequestError(_("The date the request was received cannot be in the future."))
+    email = (email or "").strip()
+    if user is None and not email:
+        raise RequestError(_("Give the requester's email address, or choose their member account."))
+    if user is not None and email and not address_of_member(email, user):
+        raise RequestError(_("That email address is not one of this member's addresses."))
+    verified = verified_note is not None
+    now = timezone.now()
+    with transaction.atomic():
+        req = PrivacyRequest.objects.create(
+            type=type,
+            user=user,
+            email=email,  # a member's own address when given: they wrote from it
+            name=name,
+            description=description,
+            details=details or {},
+            channel=channel,
+            language=language
+            or getattr(user, "preferred_language", "")
+            or django_settings.LANGUAGE_CODE,
+            received_at=received_at,
+            due_at=deadlines.due_at(type, received_at),
+            verification=Verification.STAFF if verified else Verification.PENDING,
+            verified_at=now if verified else None,
+            # Never "awaiting verification": that state waits for an emailed code and
+            # closes by itself; staff check these requests themselves.
+            status=Status.RECEIVED,
+        )
+        RequestEvent.objects.create(
+            request=req,
+            at=received_at,
+            actor=actor,
+            action=Event.RECEIVED,
+            note=_("Entered by staff; received by %(channel)s")
+            % {"channel": req.get_channel_display().lower()},
+        )
+        audit.record(
+            audit.Action.REQUEST_OPENED,
+            actor=actor,
+            subject=user,
+            target=req,
+            type=type,
+            channel=channel,
+        )
+        if verified:
+            RequestEvent.objects.create(
+                request=req, at=now, actor=actor, action=Event.VERIFIED, note=verified_note
+            )
+            audit.record(
+                audit.Action.REQUEST_VERIFIED,
+                actor=actor,
+                subject=req.user_id,
+                target=req,
+                method=Verification.STAFF,
+            )
+            if user is None:
+                member = member_for_request(req)
+                if member is not None:
+                    link_member(req, member, actor=actor)
+        if acknowledge:
+            notify(req, "received")
+    return req
+
+
 def record_self_service(
     type: str, *, user, details: dict | None = None, description: str = ""
 ) -> PrivacyRequest:
@@ -228,19 +326,103 @@ def check_code(req: PrivacyRequest, code: str) -> bool:
     return True
 
 
-def verify_identity(req: PrivacyRequest, *, actor, note: str = "") -> None:
+def verify_identity(
+    req: PrivacyRequest, *, actor, note: str = "", attach_member: bool = False
+) -> None:
     """Staff confirm the requester's identity (L1: before acting on an account).
 
     A request that was waiting for its code becomes "received", and the requester gets
-    the acknowledgement they would have had after entering the code.
+    the acknowledgement they would have had after entering the code. With
+    ``attach_member``, a request sent without an account from a member's verified address
+    is attached to that member (see :func:`member_for_request`), so that what it asks
+    can be carried out on the account.
     """
     if not req.is_open:
         raise RequestError(_("Closed requests cannot be verified."))
     was_waiting = req.status == Status.AWAITING_VERIFICATION
     with transaction.atomic():
         _mark_verified(req, method=Verification.STAFF, actor=actor, note=note)
+        if attach_member and req.user_id is None:
+            member = member_for_request(req)
+            if member is not None:
+                link_member(req, member, actor=actor)
         if was_waiting:
             notify(req, "received")
+
+
+# --- Requests from people without an account who are members ------------------------------
+
+
+def member_with_address(email: str):
+    """The member whose *verified* address ``email`` is, or None.
+
+    Only verified addresses count: anyone can type an address into a sign-up form, but
+    only its owner can confirm it.
+    """
+    from allauth.account.models import EmailAddress
+
+    email = (email or "").strip()
+    if not email:
+        return None
+    owners = list(
+        EmailAddress.objects.filter(email__iexact=email, verified=True)
+        .values_list("user", flat=True)
+        .distinct()[:2]
+    )
+    if len(owners) != 1:
+        return None
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=owners[0], is_active=True).first()
+
+
+def address_of_member(email: str, user) -> bool:
+    """Whether ``email`` is ``user``'s account address or one of their verified addresses."""
+    from allauth.account.models import EmailAddress
+
+    email = (email or "").strip()
+    if not email:
+        return False
+    if (user.email or "").lower() == email.lower():
+        return True
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def member_for_request(req: PrivacyRequest):
+    """The member a request sent without an account could be attached to, or None.
+
+    A request from the member's own verified address, by someone whose identity was (or
+    is being) checked, is theirs.
+    """
+    if req.user_id is not None or not req.email:
+        return None
+    return member_with_address(req.email)
+
+
+def link_member(req: PrivacyRequest, member, *, actor) -> None:
+    """Attach a request sent without an account to ``member`` (by staff, once verified).
+
+    Only when the request came from one of the member's verified addresses and the
+    requester's identity is confirmed: the request then acts on that account. The trail
+    (staff only) and the audit log record it; the requester is not emailed.
+    """
+    _require_open(req)
+    _require_verified(req)
+    if req.user_id is not None:
+        if req.user_id == member.pk:
+            return
+        raise RequestError(_("This request already belongs to a member account."))
+    if not address_of_member(req.email, member) or member_with_address(req.email) != member:
+        raise RequestError(
+            _("The request did not come from one of this member's verified addresses.")
+        )
+    with transaction.atomic():
+        req.user = member
+        req.save(update_fields=["user", "updated_at"])
+        RequestEvent.objects.create(
+            request=req, actor=actor, action=Event.LINKED, note=f"#{member.pk}"
+        )
+        audit.record(audit.Action.REQUEST_LINKED, actor=actor, subject=member, target=req)
 
 
 def _mark_verified(req, *, method, actor, note: str = "") -> None:
@@ -346,15 +528,20 @@ def start(req: PrivacyRequest, *, actor) -> None:
         )
 
 
-def complete(req: PrivacyRequest, *, actor, resolution: str = "") -> None:
-    """Close the request as done and tell the requester what was done."""
+def complete(
+    req: PrivacyRequest, *, actor, resolution: str = "", email_context: dict | None = None
+) -> None:
+    """Close the request as done and tell the requester what was done.
+
+    ``email_context`` adds to what the email shows (a download link, for an export).
+    """
     _require_open(req)
     _require_verified(req)
     with transaction.atomic():
         req.resolution = resolution or req.resolution
         _close(req, Status.COMPLETED, actor=actor, event=Event.COMPLETED, note=resolution)
         if not req.self_service:
-            notify(req, "completed")
+            notify(req, "completed", **(email_context or {}))
 
 
 def reject(req: PrivacyRequest, *, actor, reason: str) -> None:

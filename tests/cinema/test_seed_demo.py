@@ -23,6 +23,29 @@ def test_seed_creates_demo_logins_that_can_sign_in(client):
     assert "_auth_user_id" in client.session
 
 
+def test_the_demo_officer_has_the_privacy_officer_role_and_no_more(client):
+    demo.seed_demo(members=0, seed=1)
+    officer = User.objects.get(email=demo.OFFICER_EMAIL)
+    group = officer.groups.get(name=demo.PRIVACY_OFFICER_GROUP)
+
+    # What the role grants (privacy/roles.py): the privacy app, viewing members.
+    assert officer.has_perm("privacy.handle_privacyrequest")
+    assert officer.has_perm("accounts.view_user")
+    assert officer.has_perm("cinema.view_booking")
+    # The box-office report, for the demo login only: the shared role stays as defined.
+    assert officer.has_perm("cinema.view_boxoffice")
+    assert not group.permissions.filter(codename="view_boxoffice").exists()
+    # Changing accounts is an administrator's job, not the officer's.
+    for perm in ("accounts.change_user", "accounts.delete_user", "accounts.add_user",
+                 "cinema.change_booking", "cinema.change_film"):  # fmt: skip
+        assert not officer.has_perm(perm), perm
+    assert set(
+        group.permissions.exclude(content_type__app_label="privacy").values_list(
+            "content_type__app_label", "codename"
+        )
+    ) == {("accounts", "view_user"), ("account", "view_emailaddress"), ("cinema", "view_booking")}
+
+
 def test_same_seed_same_people_and_rerunning_adds_nothing():
     demo.seed_demo(members=12, seed=3)
     first = list(User.objects.order_by("email").values_list("email", "first_name", "phone"))

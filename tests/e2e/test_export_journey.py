@@ -73,8 +73,15 @@ def test_member_requests_waits_for_and_downloads_their_data(
         entries = {name: archive.read(name) for name in archive.namelist()}
 
     def records(section):
+        # Tables hold rows (arrays) under their field names; other sources hold objects.
         document = json.loads(entries[f"data/{section}.json"])
-        return [r for source in document["sources"] for r in source["records"]]
+        found = []
+        for source in document["sources"]:
+            if "rows" in source:
+                found += [dict(zip(source["fields"], row, strict=True)) for row in source["rows"]]
+            else:
+                found += source["records"]
+        return found
 
     (profile,) = records("profile")
     assert (profile["email"], profile["first_name"]) == (aruzhan.email, "Aruzhan")

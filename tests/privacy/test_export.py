@@ -17,6 +17,7 @@ from allauth.mfa.models import Authenticator
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import formats, timezone, translation
 from PIL import Image
 
@@ -122,14 +123,23 @@ def read_zip(path) -> dict[str, bytes]:
 
 
 def records(entries: dict[str, bytes], section: str, model: str | None = None) -> list[dict]:
+    """The records of a section's JSON document as dicts, whichever layout they have."""
     document = json.loads(entries[f"data/{section}.json"], parse_float=Decimal)
     assert document["schema_version"] == export.SCHEMA_VERSION
     sources = document["sources"]
     if model:
         sources = [s for s in sources if s["model"] == model]
-    found = [record for s in sources for record in s["records"]]
-    for s in sources:
-        assert s["record_count"] == len(s["records"])
+    return [record for s in sources for record in records_of(s)]
+
+
+def records_of(source: dict) -> list[dict]:
+    """A table's rows are arrays under its field names; other sources hold objects."""
+    if "rows" in source:
+        assert "records" not in source
+        found = [dict(zip(source["fields"], row, strict=True)) for row in source["rows"]]
+    else:
+        found = source["records"]
+    assert source["record_count"] == len(found)
     return found
 
 
@@ -207,7 +217,12 @@ def test_json_is_valid_dates_are_iso_8601_and_csv_matches_json(
         for source, described in zip(document["sources"], section["sources"], strict=True):
             assert source["model"] == described["model"]
             types = {f["key"]: f["type"] for f in described["fields"]}
-            for record in source["records"]:
+            # Tables (the sources with a CSV file) as rows under their keys, others as objects.
+            assert ("rows" in source) == bool(described["csv"])
+            assert described["layout"] == ("rows" if described["csv"] else "records")
+            if described["csv"]:
+                assert source["fields"] == list(types)
+            for record in records_of(source):
                 assert list(record) == list(types)
                 for key, value in record.items():
                     if value is None:
@@ -220,8 +235,8 @@ def test_json_is_valid_dates_are_iso_8601_and_csv_matches_json(
                         date.fromisoformat(value)
             if described["csv"]:
                 rows = csv_rows(entries, described["csv"])
-                assert len(rows) == len(source["records"])
-                for row, record in zip(rows, source["records"], strict=True):
+                assert len(rows) == len(source["rows"])
+                for row, record in zip(rows, records_of(source), strict=True):
                     assert list(row) == list(record)
                     assert row == {k: _as_csv(v) for k, v in record.items()}
     assert checked_dates > 10
@@ -302,34 +317,49 @@ def test_index_is_self_contained_readable_offline_and_in_the_members_language(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the COPY path is PostgreSQL's")
-def test_postgresql_copy_and_the_portable_path_write_the_same(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("piece_bytes", "scanned_backslashes", "careful_pieces"),
+    [
+        # Pieces of ~1 row: clean rows the fast way (their escapes and nulls undone by
+        # scanning, or by replacing), the two awkward ones carefully.
+        (64, 1000, 2),
+        (64, 0, 2),
+        (1 << 20, 2, 1),  # one piece: all the activity rows carefully, other tables fast
+    ],
+)
+def test_postgresql_copy_and_the_portable_path_write_the_same(
+    tmp_path, monkeypatch, piece_bytes, scanned_backslashes, careful_pieces
+):
     aruzhan, _bolat = seed_two_members()
+    film = make_film(title='Null, "null" \\ null')
     awkward = [
-        '/films/"quoted"\\back\nslash\t/',  # a newline and a tab: not allowed raw in JSON
-        "/films/record\x1eseparator/",  # the byte that marks keys in the COPY output
-        '/films/"quotes" and \\ backslashes/',  # escaped by COPY itself
+        ('/films/"quoted"\\back\nslash\t/', "Ёлки 草原 \x01 \u2028", None),  # control bytes
+        ("/films/record\x1eseparator/", "null", None),  # a control byte the fast way never sees
+        ('/films/"quotes" and \\ backslashes\\/', 'a,null,b "null",null\\', film),  # escaped
+        ('/films/\\"\\\\"/', "null,null", None),  # backslashes next to quotes
     ]
-    for n, path in enumerate(awkward):
+    for path, search_query, event_film in awkward:
         TrackingEvent.objects.create(
             event_id=uuid.uuid4(),
             kind=TrackingEvent.Kind.SEARCH,
             user=aruzhan,
             path=path,
-            search_query="Ёлки 草原 \x01 \u2028" if n == 0 else "null",
+            search_query=search_query,
+            film=event_film,  # none: a null among strings that say "null"
             created_at=timezone.now().replace(microsecond=120000),
             time_on_page_ms=1500,
         )
     now = timezone.now()
-    # Pieces of ~1 row, so that clean rows take the fast way and awkward ones the careful one.
-    monkeypatch.setattr(export, "FLUSH_BYTES", 64)
+    monkeypatch.setattr(export, "FLUSH_BYTES", piece_bytes)
+    monkeypatch.setattr(export, "SCANNED_BACKSLASHES", scanned_backslashes)
     careful = []
-    real_careful = export._marked_row_to_json
+    real_careful = export._careful_rows
     monkeypatch.setattr(
-        export, "_marked_row_to_json", lambda row: careful.append(row) or real_careful(row)
+        export, "_careful_rows", lambda rows: careful.append(rows) or real_careful(rows)
     )
 
     export.write_export(aruzhan, tmp_path / "copy.zip", now=now)
-    assert len(careful) == 2  # the newline and the marker byte; quotes need no help
+    assert len(careful) == careful_pieces  # control bytes; quotes and nulls need no help
     monkeypatch.setattr(export, "COPY_ENABLED", False)
     export.write_export(aruzhan, tmp_path / "portable.zip", now=now)
 
@@ -340,6 +370,13 @@ def test_postgresql_copy_and_the_portable_path_write_the_same(tmp_path, monkeypa
             assert by_copy[name] == portable[name], name
         elif name.endswith(".csv"):
             assert _parsed_csv(by_copy[name]) == _parsed_csv(portable[name]), name
+    # Nulls are empty cells, and text that says "null" (even between commas) stays text.
+    activity = records(by_copy, "activity")
+    assert {a["search_query"] for a in activity} >= {'a,null,b "null",null\\', "null,null"}
+    assert {a["film_title"] for a in activity} == {None, 'Null, "null" \\ null'}
+    assert csv_rows(by_copy, "data/activity.csv") == [
+        {key: _as_csv(value) for key, value in a.items()} for a in activity
+    ]
 
 
 def _parsed_csv(data: bytes) -> list[list[str]]:
@@ -372,6 +409,24 @@ def test_rows_are_streamed_in_small_pieces_with_progress(tmp_path, monkeypatch):
     )
     percents = [p for p, _records in reports]
     assert len(reports) >= 5 and percents == sorted(percents) and max(percents) <= 99
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(tmp_path):
+    aruzhan, _bolat = seed_two_members()
+
+    def queries_of_an_export() -> int:
+        # Query logging on (as with DEBUG): the COPY path must work with it too.
+        with CaptureQueriesContext(connection) as logged:
+            export.write_export(aruzhan, tmp_path / "export.zip")
+        return len(logged.captured_queries)
+
+    few = queries_of_an_export()
+    TrackingEvent.objects.bulk_create(
+        TrackingEvent(event_id=uuid.uuid4(), kind="page_view", user=aruzhan, path=f"/p/{n}/")
+        for n in range(3 * export.CHUNK_SIZE)
+    )
+    assert queries_of_an_export() == few
+    assert len(records(read_zip(tmp_path / "export.zip"), "activity")) == 3 * export.CHUNK_SIZE + 3
 
 
 # --- Requesting and building ------------------------------------------------------------------
@@ -427,7 +482,7 @@ def test_a_built_export_is_ready_audited_its_request_completed_and_the_member_em
     assert not list(path.parent.glob("*.part"))
 
 
-def test_a_staff_handled_access_request_is_left_for_staff_to_answer(
+def test_a_staff_handled_access_request_completes_with_its_export_in_one_email(
     django_capture_on_commit_callbacks,
 ):
     aruzhan, _bolat = seed_two_members()
@@ -439,8 +494,32 @@ def test_a_staff_handled_access_request_is_left_for_staff_to_answer(
 
     req.refresh_from_db()
     assert DataExport.objects.get(pk=data_export.pk).status == Status.READY
+    assert req.status == PrivacyRequest.Status.COMPLETED
+    assert req.events.filter(note=f"export #{data_export.pk} ready").exists()
+    (message,) = mail.outbox  # the request's completion email, with the download link
+    assert message.to == [aruzhan.email] and req.reference in message.subject
+    assert "/privacy/export/download/" in message.body
+
+
+def test_an_unverified_request_only_gets_a_note_when_its_export_is_ready(
+    django_capture_on_commit_callbacks,
+):
+    aruzhan, _bolat = seed_two_members()
+    req = request_service.open_request(PrivacyRequest.Type.ACCESS, user=aruzhan)
+    PrivacyRequest.objects.filter(pk=req.pk).update(
+        verification=PrivacyRequest.Verification.PENDING
+    )
+    req.refresh_from_db()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        data_export = export.request_export(aruzhan, privacy_request=req)
+
+    req.refresh_from_db()
     assert req.status == PrivacyRequest.Status.RECEIVED
     assert req.events.filter(note=f"export #{data_export.pk} ready").exists()
+    (message,) = mail.outbox  # the member still gets the usual "ready" email
+    assert "/privacy/export/download/" in message.body
 
 
 def test_building_again_is_harmless_and_a_stale_build_is_redone_from_scratch(
@@ -563,3 +642,34 @@ def test_a_full_disk_fails_the_attempt_cleanly(monkeypatch):
     data_export.refresh_from_db()
     assert (data_export.status, data_export.error) == (Status.QUEUED, "OSError")
     assert not list(export.export_dir().iterdir())
+
+
+def test_a_disk_filling_up_in_the_middle_of_a_table_fails_the_attempt_cleanly(monkeypatch):
+    aruzhan, _bolat = seed_two_members()
+    TrackingEvent.objects.bulk_create(
+        TrackingEvent(event_id=uuid.uuid4(), kind="page_view", user=aruzhan, path=f"/p/{n}/")
+        for n in range(300)
+    )
+    data_export = DataExport.objects.create(user=aruzhan)
+    monkeypatch.setattr(export, "FLUSH_BYTES", 1024)  # many pieces: rows still to come
+    real_write = zipfile._ZipWriteFile.write
+
+    def full_after_a_few_pieces(self, data):
+        if self._zinfo.filename == "data/activity.json" and self._file_size > 4096:
+            raise OSError(28, "No space left on device")
+        return real_write(self, data)
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "write", full_after_a_few_pieces)
+
+    with pytest.raises(OSError, match="No space left"):
+        export.build_export(data_export.pk)
+
+    # The half-read rows were let go: the failure was recorded, and the next attempt works.
+    data_export.refresh_from_db()
+    assert (data_export.status, data_export.error) == (Status.QUEUED, "OSError")
+    assert not list(export.export_dir().iterdir())
+    monkeypatch.setattr(zipfile._ZipWriteFile, "write", real_write)
+    export.build_export(data_export.pk)
+    data_export.refresh_from_db()
+    assert data_export.status == Status.READY
+    assert len(records(read_zip(export.file_path(data_export)), "activity")) == 303

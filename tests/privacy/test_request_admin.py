@@ -197,6 +197,7 @@ def test_staff_who_do_not_handle_requests_see_the_queue_without_what_people_wrot
     assert step_url(req, "reject") not in page
     assert client.get(step_url(req, "reject")).status_code == 403
     assert 'value="verify_selected"' not in queue  # no actions either
+    assert client.get(f"{QUEUE}add/").status_code == 403  # nor entering requests
     assert client.get(QUEUE, {"q": "dana@example.com"}).context["cl"].result_count == 0
 
 
@@ -306,10 +307,15 @@ def test_assign_to_me(client, officer, member):
     assert set(PrivacyRequest.objects.values_list("assignee", flat=True)) == {officer.pk}
 
 
-def test_requests_cannot_be_added_edited_or_deleted_as_rows(client, officer, member):
+def test_requests_cannot_be_edited_or_deleted_as_rows_and_adding_is_manual_entry(
+    client, officer, member
+):
     req = workflow.open_request(Type.ACCESS, user=member)
 
-    assert client.get(f"{QUEUE}add/").status_code == 403
+    add_page = client.get(f"{QUEUE}add/")
+    assert add_page.status_code == 200
+    assert 'name="channel"' in add_page.content.decode()  # the entry form, not a row form
+    assert 'name="status"' not in add_page.content.decode()
     delete_url = reverse("admin:privacy_privacyrequest_delete", args=[req.pk])
     assert client.post(delete_url).status_code == 403
     client.post(change_url(req), {"status": "completed"})
