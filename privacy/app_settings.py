@@ -75,7 +75,8 @@ class PrivacySettings(AppSettings):
 
     @property
     def ERASURE_BATCH_SIZE(self) -> int:
-        return self._setting("ERASURE_BATCH_SIZE", 20000)
+        """Rows per erasure batch (fewer when rows pass through the worker)."""
+        return self._setting("ERASURE_BATCH_SIZE", 500_000)
 
     @property
     def ERASURE_BATCH_PAUSE(self) -> float:

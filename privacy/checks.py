@@ -1,7 +1,8 @@
-"""System checks that keep the personal-data registry complete.
+"""System checks that keep the personal-data registry complete, and task results unstored.
 
 They run at start-up and in ``manage.py check``: a model the privacy machinery does not
-know about cannot be deployed. Each problem is an Error, never a Warning.
+know about cannot be deployed, nor can a Celery result backend that keeps task results
+(they may carry member ids). Each problem is an Error, never a Warning.
 """
 
 from django.apps import apps
@@ -202,3 +203,56 @@ def check_models(models, declarations: Registry) -> list[checks.CheckMessage]:
                 )
             )
     return errors
+
+
+# --- Task results ---------------------------------------------------------------------------
+
+NO_BACKEND = {"", "disabled", "none"}
+
+
+@checks.register("privacy")
+def check_task_results(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Celery keeps no task results: they may carry member ids (docs/erasure.md)."""
+    from cinema.celery import app as celery_app
+
+    return task_result_problems(celery_app)
+
+
+def task_result_problems(celery_app) -> list[checks.CheckMessage]:
+    """Return an Error when ``celery_app`` stores task results in a result backend.
+
+    A stored result (``celery-task-meta-*``) holds the task's return value, and with
+    ``result_extended`` or a failure its arguments and traceback: member ids, export ids,
+    erasure job ids, kept in the backend for a day by default, out of reach of erasure,
+    retention and export. The project configures no backend and ignores results
+    (``CELERY_TASK_IGNORE_RESULT``); a backend may be set only while nothing is stored.
+    """
+    conf = celery_app.conf
+    backend = str(conf.result_backend or "").strip()
+    scheme = backend.split(":", 1)[0].lower()
+    if scheme in NO_BACKEND:
+        return []
+    keeping = []
+    if not conf.task_ignore_result:
+        keeping.append("CELERY_TASK_IGNORE_RESULT is off")
+    if conf.task_store_errors_even_if_ignored:
+        keeping.append("CELERY_TASK_STORE_ERRORS_EVEN_IF_IGNORED is on")
+    tasks = sorted(
+        name
+        for name, task in celery_app.tasks.items()
+        if not name.startswith("celery.")
+        and (task.ignore_result is False or task.store_errors_even_if_ignored)
+    )
+    if tasks and conf.task_ignore_result:
+        keeping.append("these tasks keep their results: " + ", ".join(tasks))
+    if not keeping:
+        return []
+    return [
+        checks.Error(
+            f"A Celery result backend ({scheme}) is configured and task results are kept "
+            f"({'; '.join(keeping)}). Results may carry member ids and outlive an erasure.",
+            hint="Unset CELERY_RESULT_BACKEND (settings or environment) and keep "
+            "CELERY_TASK_IGNORE_RESULT = True; do not pass ignore_result=False to tasks.",
+            id="privacy.E012",
+        )
+    ]

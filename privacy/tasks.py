@@ -72,12 +72,23 @@ def run_erasure(job_id: int) -> None:
     erasure.run_erasure(job_id)
 
 
+@shared_task(name="privacy.run_erasures", acks_late=True)
+def run_erasures(job_ids: list[int]) -> None:
+    # Many due jobs together (shared census, statements and finish; erasure.run_erasures).
+    # Idempotent like run_erasure: each job is claimed atomically, and one that is done or
+    # running elsewhere is skipped; a member's failure is recorded on its job.
+    from privacy.services import erasure
+
+    erasure.run_erasures(job_ids)
+
+
 @shared_task(name="privacy.sweep_erasures")
 def sweep_erasures() -> None:
     from privacy.services import erasure
 
-    for job_id in erasure.jobs_to_run():
-        run_erasure.delay(job_id)
+    due = erasure.jobs_to_run()
+    for start in range(0, len(due), erasure.GROUP_SIZE):
+        run_erasures.delay(due[start : start + erasure.GROUP_SIZE])
     erasure.purge_undelivered_notices()
     erasure.log_overdue()
 

@@ -382,8 +382,9 @@ PRIVACY_EXPORT_TTL = timedelta(days=env.int("MARQUEE_EXPORT_DAYS", default=7))
 # Account deletion and erasure (privacy/services/erasure.py, docs/erasure.md). A member's
 # deletion waits this long (account deactivated, cancellable) before a worker erases it.
 PRIVACY_DELETION_GRACE = timedelta(days=env.int("MARQUEE_DELETION_GRACE_DAYS", default=7))
-# Rows per erasure batch: one short transaction and one checkpoint each.
-PRIVACY_ERASURE_BATCH_SIZE = env.int("MARQUEE_ERASURE_BATCH_SIZE", default=20000)
+# Rows per erasure batch: one transaction and one checkpoint each (at most 20,000 when the
+# rows pass through the worker; docs/erasure.md).
+PRIVACY_ERASURE_BATCH_SIZE = env.int("MARQUEE_ERASURE_BATCH_SIZE", default=500_000)
 # Seconds to pause between batches, to spare a busy database (0: none).
 PRIVACY_ERASURE_BATCH_PAUSE = env.float("MARQUEE_ERASURE_BATCH_PAUSE", default=0.0)
 # A running erasure with no progress for this long is re-enqueued by the sweeper; a job
@@ -460,6 +461,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Redis redelivers an unacknowledged task after this long; no task may run longer.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# No task results are stored: they may carry member ids past an erasure (system check
+# privacy.E012 fails if a result backend is set while results are kept; docs/erasure.md).
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="marquee")

@@ -21,16 +21,24 @@ where it stopped and ends exactly as an uninterrupted run would:
 3. **walk** — every model of ``registry.personal()`` except the user model, in an order
    where rows found through another model (``locate`` callables, ``a__b__user`` lookups)
    come before the model they go through. One census query tells which models hold
-   anything of the member; for those, the member's primary keys are cut once into ranges
-   of ``PRIVACY_ERASURE_BATCH_SIZE`` rows, and each range is one short transaction over
+   anything of the member (counting each up to ``CENSUS_PROBE`` rows). Models the account
+   row's deletion cascades to anyway (``with_account_labels``) are left to it; the others
+   whose rows fit in a batch (``PRIVACY_ERASURE_BATCH_SIZE``) get one statement each, in
+   transactions of up to a batch of rows that also write their report entries; a model
+   with more rows is cut once into key ranges, each range one short transaction over
    ``rows_of(member) AND lo < pk <= hi`` that also moves the job's checkpoint (model,
    last key, rows). ``Delete`` deletes the rows; ``Anonymize`` and ``LegalHold`` update
    each personal field with its declared method (``privacy.services.anonymize``), and a
    nullable ``tombstone`` field, where the model has one, gets the job's tombstone id.
 4. **finish** — one transaction: the final "your account was erased" email is queued in
    the outbox while the address still exists, the user row goes (or is anonymized, as its
-   declaration says), the journal entry is written (also appended to
-   ``PRIVACY_ERASURE_JOURNAL_FILE``), the request is closed and the job marked done.
+   declaration says) with the rows its cascade deletes, the journal entry is written (and
+   first appended to ``PRIVACY_ERASURE_JOURNAL_FILE`` with fsync), the request is closed
+   and the job marked done.
+
+``run_erasures`` (the sweeper's path) runs many due jobs together with the same steps and
+end state, sharing the per-member overhead: one claim, one census and one statement per
+model for a group, one finish transaction (and one journal fsync) per pack of members.
 
 Every batch writes its checkpoint with ``UPDATE ... WHERE attempts = <the attempt it was
 claimed with>``: a worker that was presumed dead and replaced has its next batch rolled back
@@ -45,6 +53,7 @@ and its journal entry (hashes and the tombstone, no personal data).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -58,7 +67,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.deletion import Collector
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -91,6 +102,13 @@ LEGAL_HOLD_RETRY = timedelta(days=1)
 # Up to this many keys of one model are read and sorted in memory to cut them into ranges
 # (about 40 MB); above it the database numbers them.
 BOUNDS_IN_MEMORY = 1_000_000
+# At most this many rows are read into the worker per batch (Python-computed anonymization
+# methods, deletes that Django collects for cascades or signals); batches the database
+# does alone take PRIVACY_ERASURE_BATCH_SIZE rows.
+PYTHON_BATCH_SIZE = 20_000
+# The walk's census counts a model's rows of the member up to this many: enough to know
+# that they fit in one batch, without counting all of a big member's rows.
+CENSUS_PROBE = 20_000
 
 
 class ErasureError(Exception):
@@ -365,7 +383,7 @@ class PlanItem:
 
     @property
     def name(self) -> str:
-        return capfirst(str(self.policy.model._meta.verbose_name_plural))
+        return self.policy.display_name
 
     @property
     def description(self) -> str:
@@ -386,13 +404,10 @@ class PlanItem:
 
     def field_changes(self) -> list[tuple[str, str]]:
         """(field's verbose name, what happens to it), for display."""
-        out = []
-        for name, method in self.changes.items():
-            model_field = self.policy.model._meta.get_field(name)
-            out.append(
-                (capfirst(str(getattr(model_field, "verbose_name", name))), METHOD_LABELS[method])
-            )
-        return out
+        return [
+            (self.policy.field_label(name), METHOD_LABELS[method])
+            for name, method in self.changes.items()
+        ]
 
     def as_report(self) -> dict:
         """A JSON-safe summary for the job's report: names, counts and laws only."""
@@ -482,17 +497,25 @@ def plan(user, *, count: bool = True) -> list[PlanItem]:
     ]
 
 
-def census(user, policies: list[ModelPolicy]) -> dict[str, int]:
+def census(
+    user, policies: list[ModelPolicy], *, limits: dict[str, int] | None = None
+) -> dict[str, int]:
     """How many rows of ``user`` each model holds, in one query (one round trip).
 
     ``SELECT (SELECT COUNT(*) FROM (<rows_of 1>)), (SELECT COUNT(*) FROM (<rows_of 2>)), ...``
+
+    ``limits`` (label -> n) stops the count of those models at n + 1 rows: enough to tell
+    "more than a batch" without counting all of a very big member's rows.
     """
     from django.core.exceptions import EmptyResultSet
     from django.db import connection
 
+    limits = limits or {}
     parts, params, labels, counts = [], [], [], {}
     for index, policy in enumerate(policies):
         rows = policy.rows_of(user).order_by().values("pk")
+        if policy.label in limits:
+            rows = rows[: limits[policy.label] + 1]
         try:
             sql, part_params = rows.query.get_compiler(using=rows.db).as_sql()
         except EmptyResultSet:
@@ -566,10 +589,10 @@ def log_overdue(*, now: datetime | None = None) -> list[int]:
     return overdue
 
 
-def _claim(job_id: int, *, now: datetime) -> int | None:
-    """Take the job for this worker; return the attempt number (the fencing token) or None."""
+def _runnable(now: datetime) -> Q:
+    """Jobs a worker may take now: due, stalled while running, or failed with attempts left."""
     stalled_before = now - app_settings.ERASURE_STALL_AFTER
-    runnable = (
+    return (
         Q(status=Status.SCHEDULED, due_at__lte=now)
         | (
             Q(status=Status.RUNNING)
@@ -577,17 +600,64 @@ def _claim(job_id: int, *, now: datetime) -> int | None:
         )
         | Q(status=Status.FAILED, attempts__lt=app_settings.ERASURE_MAX_ATTEMPTS)
     )
+
+
+def _claim_jobs(
+    job_ids: list[int], *, now: datetime, skip_locked: bool = False
+) -> list[ErasureJob]:
+    """Take the runnable jobs among ``job_ids`` for this worker; return them, claimed.
+
+    Two statements whatever the number of jobs: the rows are read under a lock (with
+    ``skip_locked``, rows another transaction holds are left for a later sweep), then one
+    UPDATE marks them running and increments ``attempts``, the fencing token of this run.
+    """
     with transaction.atomic():
-        job = ErasureJob.objects.select_for_update().filter(runnable, pk=job_id).first()
-        if job is None:
-            return None
+        jobs = list(
+            ErasureJob.objects.select_for_update(skip_locked=skip_locked)
+            .filter(_runnable(now), pk__in=job_ids)
+            .order_by("pk")
+        )
+        if not jobs:
+            return []
+        ErasureJob.objects.filter(pk__in=[job.pk for job in jobs]).update(
+            status=Status.RUNNING,
+            attempts=F("attempts") + 1,
+            started_at=Coalesce(F("started_at"), Value(now)),
+            heartbeat_at=now,
+            error="",
+        )
+    for job in jobs:
         job.status = Status.RUNNING
         job.attempts += 1
         job.started_at = job.started_at or now
         job.heartbeat_at = now
         job.error = ""
-        job.save(update_fields=["status", "attempts", "started_at", "heartbeat_at", "error"])
-    return job.attempts
+    return jobs
+
+
+def _claim(job_id: int, *, now: datetime) -> int | None:
+    """Take the job for this worker; return the attempt number (the fencing token) or None."""
+    jobs = _claim_jobs([job_id], now=now)
+    return jobs[0].attempts if jobs else None
+
+
+def _hold_back(job: ErasureJob) -> None:
+    """Data a dispute needs must be kept (GDPR Art. 17(3)(e)): look again tomorrow, and
+    tell staff through the job's error and the log."""
+    ErasureJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
+        status=Status.SCHEDULED,
+        due_at=timezone.now() + LEGAL_HOLD_RETRY,
+        error="legal_hold",
+        heartbeat_at=timezone.now(),
+    )
+    logger.warning("erasure.on_legal_hold job_id=%s", job.pk)
+
+
+def _mark_failed(job_id: int, token: int, exc: BaseException) -> None:
+    ErasureJob.objects.filter(pk=job_id, attempts=token, status=Status.RUNNING).update(
+        status=Status.FAILED, error=type(exc).__name__[:300], heartbeat_at=timezone.now()
+    )
+    logger.error("erasure.failed job_id=%s attempt=%s", job_id, token, exc_info=exc)
 
 
 def run_erasure(job_id: int, *, now: datetime | None = None) -> ErasureJob | None:
@@ -598,38 +668,31 @@ def run_erasure(job_id: int, *, now: datetime | None = None) -> ErasureJob | Non
     job failed (the sweeper retries it up to ``PRIVACY_ERASURE_MAX_ATTEMPTS`` times) and is
     raised again.
     """
-    token = _claim(job_id, now=now or timezone.now())
-    if token is None:
+    jobs = _claim_jobs([job_id], now=now or timezone.now())
+    if not jobs:
         logger.info("erasure.not_claimed job_id=%s", job_id)
         return None
-    job = ErasureJob.objects.get(pk=job_id)
+    job = jobs[0]
     if job.phase == Phase.PREPARE and under_legal_hold(job.user_id):
-        # Data a dispute needs must be kept (GDPR Art. 17(3)(e)): look again tomorrow, and
-        # tell staff through the job's error and the log.
-        ErasureJob.objects.filter(pk=job.pk, attempts=token).update(
-            status=Status.SCHEDULED,
-            due_at=timezone.now() + LEGAL_HOLD_RETRY,
-            error="legal_hold",
-            heartbeat_at=timezone.now(),
-        )
-        logger.warning("erasure.on_legal_hold job_id=%s", job.pk)
+        _hold_back(job)
         return None
+    return _run_claimed(_Runner(job, job.attempts))
+
+
+def _run_claimed(runner: _Runner) -> ErasureJob | None:
+    """Run a claimed job to the end; return it done, or None if another worker took it."""
+    job, token = runner.job, runner.token
     logger.info("erasure.started job_id=%s attempt=%s phase=%s", job.pk, token, job.phase)
     try:
-        runner = _Runner(job, token)
         runner.run()
     except Superseded:
-        logger.warning("erasure.superseded job_id=%s attempt=%s", job_id, token)
+        logger.warning("erasure.superseded job_id=%s attempt=%s", job.pk, token)
         return None
     except Exception as exc:
-        ErasureJob.objects.filter(pk=job_id, attempts=token, status=Status.RUNNING).update(
-            status=Status.FAILED, error=type(exc).__name__[:300], heartbeat_at=timezone.now()
-        )
-        logger.exception("erasure.failed job_id=%s attempt=%s", job_id, token)
+        _mark_failed(job.pk, token, exc)
         raise
-    job.refresh_from_db()
     logger.info("erasure.done job_id=%s", job.pk)
-    return job
+    return runner.job
 
 
 def under_legal_hold(user_id: int | None) -> bool:
@@ -669,31 +732,23 @@ def erase_now(user, *, actor=None, reason: str, request: PrivacyRequest | None =
 class _Runner:
     """One claimed run of one job (see the module docstring for the phases)."""
 
-    def __init__(self, job: ErasureJob, token: int):
+    def __init__(self, job: ErasureJob, token: int, *, user=None, addresses=None):
         self.job = job
         self.token = token
         User = get_user_model()
-        self.user = User.objects.filter(pk=job.user_id).first()
-        if self.user is None:
+        if user is None:
+            user = User.objects.filter(pk=job.user_id).first()
+        if user is None:
             # The account row is already gone (deleted outside the engine): what can still
             # be found by its id is erased; lookups by address find nothing.
-            self.user = User(pk=job.user_id, email="")
+            user = User(pk=job.user_id, email="")
+        self.user = user
         # Read once per run: the walk deletes the address rows part-way through.
-        self.addresses = addresses_of(self.user)
+        self.addresses = addresses_of(user) if addresses is None else addresses
+        # Report entries not written yet; they go with the walk's next transaction.
+        self._quiet: dict[str, dict] = {}
 
     # -- bookkeeping --
-
-    def _locked(self) -> ErasureJob:
-        """Lock and return the job row; raise Superseded if another worker took it over."""
-        job = ErasureJob.objects.select_for_update().get(pk=self.job.pk)
-        if job.attempts != self.token or job.status != Status.RUNNING:
-            raise Superseded
-        return job
-
-    def _save(self, job: ErasureJob, *fields: str) -> None:
-        job.heartbeat_at = timezone.now()
-        job.save(update_fields=["heartbeat_at", *fields])
-        self.job = job
 
     def _record(self, **fields) -> None:
         """Write progress to the job row, in the caller's transaction, if this worker still
@@ -716,6 +771,11 @@ class _Runner:
     # -- phases --
 
     def run(self) -> None:
+        """Run the phases from the job's current one to the end.
+
+        Each phase records its outcome together with the move to the next phase, in one
+        transaction, so a rerun never repeats a phase that was recorded.
+        """
         order = [Phase.PREPARE, Phase.OUTSIDE, Phase.WALK, Phase.FINISH]
         steps = {
             Phase.PREPARE: self.prepare,
@@ -725,18 +785,21 @@ class _Runner:
         }
         for phase in order[order.index(Phase(self.job.phase)) :]:
             steps[phase]()
-            if phase != Phase.FINISH:
-                with transaction.atomic():
-                    self._record(
-                        phase=order[order.index(phase) + 1],
-                        checkpoint_model="",
-                        checkpoint_pk="",
-                        checkpoint_rows=0,
-                    )
 
     def prepare(self) -> None:
+        # Bookings first, outside the transaction (a refund calls the payment provider);
+        # then the phase's writes and its record commit together.
+        cancelled = cancel_pending_bookings(self.user) if self.user.email else 0
+        with transaction.atomic():
+            fields = self.prepare_effects(cancelled=cancelled)
+            self._record(phase=Phase.OUTSIDE, **_CHECKPOINT_RESET, **fields)
+
+    def prepare_effects(self, *, cancelled: int | None = None) -> dict:
+        """Do the prepare phase; return the job fields that record it. ``cancelled``: the
+        bookings still to come were already cancelled (that many), by the caller."""
         user = self.user
-        cancelled = cancel_pending_bookings(user) if user.email else 0
+        if cancelled is None:
+            cancelled = cancel_pending_bookings(user) if user.email else 0
         addresses = self.addresses
         phone = str(getattr(user, "phone", "") or "")
         suppressed = 0
@@ -775,8 +838,7 @@ class _Runner:
             },
         }
         files = sorted(set(job.state.get("files", [])) | set(_files_of(user)))
-        with transaction.atomic():
-            self._record(state={**job.state, "files": files}, report=report, **hashes)
+        return {"state": {**job.state, "files": files}, "report": report, **hashes}
 
     def _detach_request(self, addresses: list[str]) -> None:
         """Unlink the request being fulfilled when someone else sent it (a guardian).
@@ -808,66 +870,133 @@ class _Runner:
         return withdrawn
 
     def outside(self) -> None:
-        counts = remove_outside(
-            self.user, files=self.job.state.get("files", []), addresses=self.addresses
-        )
+        fields = self.outside_effects()
         with transaction.atomic():
-            self._record(report={**self.job.report, "outside": counts})
+            self._record(phase=Phase.WALK, **_CHECKPOINT_RESET, **fields)
+
+    def outside_effects(self, *, sessions: bool = True) -> dict:
+        """Do the outside phase; return the job fields that record it."""
+        counts = remove_outside(
+            self.user,
+            files=self.job.state.get("files", []),
+            addresses=self.addresses,
+            sessions=sessions,
+        )
+        return {"report": {**self.job.report, "outside": counts}}
 
     def walk(self) -> None:
-        # Report entries of models with nothing to change wait here and are written with the
-        # next batch (or at the end): an empty model costs one read, not a transaction. A
-        # rerun simply looks at such a model again.
-        self._quiet: dict[str, dict] = {}
+        """Every declared model's rows of the member (module doc, "walk").
+
+        One census query says which models hold anything of the member. Models the account
+        row's deletion cascades to (``with_account_labels``) are left to it when their rows
+        fit in a batch: the finish phase deletes them with the account, in one pass. Other
+        models whose rows fit in a batch are processed together, in walk order, one
+        statement each, in transactions of up to a batch of rows that also write their
+        report entries (a model's entry says "done": a rerun skips it). A model with more
+        rows than a batch is cut into key ranges, one transaction and checkpoint each
+        (``_walk_ranges``). The walk's last transaction moves the job on to the finish phase.
+
+        The census stops counting a model at ``CENSUS_PROBE`` rows: counting all of a big
+        member's rows costs a good part of deleting them. Past that, the database planner's
+        estimate of the member's rows decides (PostgreSQL): within a batch, one statement
+        (its own row count goes into the report); else key ranges, which count exactly.
+        """
         policies = [p for p in walk_order() if p.subject != "self"]
         done = {
             label for label, entry in self.job.report.get("models", {}).items() if entry["done"]
         }
         policies = [p for p in policies if p.label not in done]
-        # One query says which models hold anything of the member: the rest cost nothing
-        # more. (The walk only removes rows of the member, so an empty model stays empty;
-        # a late writer's rows go with the account row's cascade at the end.)
-        counts = census(self.user, policies)
+        items = {p.label: plan_item(p, count=False) for p in policies}
+        limits = {
+            label: batch_size_for(item.policy, item)
+            for label, item in items.items()
+            if _changes_rows(item)
+        }
+        probes = {label: min(limit, CENSUS_PROBE) for label, limit in limits.items()}
+        # (The walk only removes rows of the member, so an empty model stays empty; a late
+        # writer's rows go with the account row's cascade at the end.)
+        counts = census(self.user, policies, limits=probes)
+        pending: list[tuple[PlanItem, int | None]] = []
+        pending_rows = 0
+        cascaded, cascaded_rows = with_account_labels(), 0
         for policy in policies:
-            resumed = self.job.checkpoint_model == policy.label
-            if not counts.get(policy.label) and not resumed:
-                item = plan_item(policy, count=False)
-                self._quiet[policy.label] = {**item.as_report(), "rows": 0, "done": True}
+            item, rows = items[policy.label], counts.get(policy.label, 0)
+            resumed = self.job.checkpoint_model == policy.label and self.job.checkpoint_pk
+            if not _changes_rows(item) or (not rows and not resumed):
+                # Nothing to change (every personal field KEEP), or nothing there: counted.
+                self._quiet[policy.label] = {**item.as_report(), "rows": rows, "done": True}
                 continue
-            self._walk_model(policy, rows=counts.get(policy.label, 0))
-        if self._quiet:
-            with transaction.atomic():
-                self._record(report=self._with_quiet(self.job.report))
+            size = rows
+            if not resumed and rows > probes[policy.label]:
+                rows = None  # the census stopped counting
+                if limits[policy.label] > probes[policy.label]:
+                    size = _estimated_rows(policy.rows_of(self.user))
+            if resumed or size is None or size > limits[policy.label]:
+                self._apply_together(pending)
+                pending, pending_rows = [], 0
+                self._walk_ranges(policy, item, rows=None if resumed else rows)
+                continue
+            if policy.label in cascaded and cascaded_rows + size <= app_settings.ERASURE_BATCH_SIZE:
+                # Deleted with the account row, in the finish transaction (one batch at most).
+                self._quiet[policy.label] = {
+                    **item.as_report(),
+                    "rows": 0,
+                    "done": True,
+                    WITH_ACCOUNT: True,
+                }
+                cascaded_rows += size
+                continue
+            if pending and pending_rows + size > app_settings.ERASURE_BATCH_SIZE:
+                self._apply_together(pending)
+                pending, pending_rows = [], 0
+                self._pause()
+            pending.append((item, rows))
+            pending_rows += size
+        self._apply_together(pending, phase=Phase.FINISH)
+
+    def _apply_together(
+        self, pending: list[tuple[PlanItem, int | None]], *, phase: str = ""
+    ) -> None:
+        """One transaction: each model of ``pending`` in one statement (all its rows of the
+        member), their report entries and any waiting ones, and the next ``phase`` if given."""
+        if not pending and not phase and not self._quiet:
+            return
+        with transaction.atomic():
+            _relaxed_commit()
+            for item, rows in pending:
+                processed = self._apply(item, item.policy.rows_of(self.user), rows=rows)
+                self._quiet[item.label] = {**item.as_report(), "rows": processed, "done": True}
+            fields = {"phase": phase, **_CHECKPOINT_RESET} if phase else {}
+            self._record(report=self._with_quiet(self.job.report), **fields)
+
+    def _apply(self, item: PlanItem, batch: models.QuerySet, *, rows: int | None) -> int:
+        """Delete or anonymize the rows of ``batch``; return how many (``rows`` if known,
+        else what the statement reports)."""
+        if item.action == DELETE:
+            _total, per_model = batch.order_by().delete()
+            return per_model.get(item.label, 0)
+        changed = self._anonymize(item.policy, item, batch)
+        return changed if rows is None else rows
 
     def _with_quiet(self, report: dict) -> dict:
         models_report = {**report.get("models", {}), **self._quiet}
         self._quiet = {}
         return {**report, "models": models_report}
 
-    def _walk_model(self, policy: ModelPolicy, *, rows: int) -> None:
+    def _walk_ranges(self, policy: ModelPolicy, item: PlanItem, *, rows: int | None) -> None:
         """Process one model's rows of the member in primary-key ranges (module doc).
 
         The boundaries of the ranges are computed once, by the database (every n-th of the
         member's keys in key order); each batch then deletes or updates ``rows_of(member)
         AND lo < pk <= hi``. The lookup by member stays in every statement, so a range
         never reaches another member's rows, and no batch scans again over rows an earlier
-        batch removed.
+        batch removed. ``rows`` is the member's count from the census (None on a resume).
         """
-        item = plan_item(policy, count=False)
         pk_field = policy.model._meta.pk
-        if item.action != DELETE and not (item.changes or item.tombstone):
-            # Kept as they are (every personal field KEEP): only counted, for the report.
-            self._quiet[policy.label] = {**item.as_report(), "rows": rows, "done": True}
-            return
         last = None
         if self.job.checkpoint_model == policy.label and self.job.checkpoint_pk:
             last = pk_field.to_python(self.job.checkpoint_pk)
-        bounds = self._bounds(
-            policy,
-            after=last,
-            every=app_settings.ERASURE_BATCH_SIZE,
-            total=rows if last is None else None,
-        )
+        bounds = self._bounds(policy, after=last, every=batch_size_for(policy, item), total=rows)
         if not bounds:
             # Nothing (left): a rerun after a kill between the last batch and its report
             # finds the count in the checkpoint.
@@ -951,12 +1080,7 @@ class _Runner:
                 batch = batch.filter(pk__lte=high)
             if low is not None:
                 batch = batch.filter(pk__gt=low)
-            if item.action == DELETE:
-                _total, per_model = batch.order_by().delete()
-                processed = per_model.get(policy.label, 0)
-            else:
-                self._anonymize(policy, item, batch)
-                processed = rows
+            processed = self._apply(item, batch, rows=rows)
             resumed = self.job.checkpoint_model == policy.label
             total = (self.job.checkpoint_rows if resumed else 0) + processed
             if not done:
@@ -971,8 +1095,12 @@ class _Runner:
             report["models"][policy.label] = {**item.as_report(), "rows": total, "done": True}
             self._record(report=report, checkpoint_model="", checkpoint_pk="", checkpoint_rows=0)
 
-    def _anonymize(self, policy: ModelPolicy, item: PlanItem, batch: models.QuerySet) -> None:
-        """Anonymize the rows of ``batch`` with their declared methods, stamp the tombstone.
+    def _anonymize(
+        self, policy: ModelPolicy, item: PlanItem, batch: models.QuerySet, *, tombstone=None
+    ) -> int:
+        """Anonymize the rows of ``batch`` with their declared methods, stamp the tombstone
+        (the job's, or ``tombstone``: an expression when ``batch`` holds several members).
+        Returns the rows the UPDATE matched.
 
         Methods computed in Python go first (unlinking the member makes the rows leave
         ``batch``); then one UPDATE sets every SQL-computed field and the tombstone, so each
@@ -990,66 +1118,102 @@ class _Runner:
             key = model_field.attname if model_field.is_relation else name
             updates[key] = anonymize.sql_expression(model, name, method)
         if item.tombstone:
-            updates["tombstone"] = self.job.tombstone
-        if updates:
-            batch.update(**updates)
+            updates["tombstone"] = self.job.tombstone if tombstone is None else tombstone
+        return batch.update(**updates) if updates else 0
 
     def finish(self) -> None:
-        # Belt and braces: what may have appeared since the outside phase (a flush that
-        # read its batch before the buffer was emptied, a session opened meanwhile).
-        late = remove_outside(
-            self.user, files=self.job.state.get("files", []), addresses=self.addresses
-        )
+        late = self.late_outside()
         user_policy = registry.get(get_user_model())
         with transaction.atomic():
-            job = self._locked()
+            # This worker is the job's only writer while it holds it, so the job in memory
+            # is current; the final UPDATE is conditional on the claim (``_record``): a
+            # worker superseded meanwhile has this whole transaction rolled back.
+            job = copy.copy(self.job)
             finished = timezone.now()
-            if self.user.email:
-                self._send_final_email(job)
-            user_report = self._erase_user_row(user_policy)
+            self._send_final_email(job)
+            user_report, cascaded = self._erase_user_row(user_policy)
             self._close_request(job)
-            entry = self._journal(job, erased_at=finished)
-            report = dict(job.report)
-            models_report = dict(report.get("models", {}))
-            models_report[user_policy.label] = user_report
-            report["models"] = models_report
-            report["late"] = {k: v for k, v in late.items() if v}
-            report["finished_at"] = finished.isoformat()
-            job.report = report
-            job.status = Status.DONE
-            job.finished_at = finished
-            job.checkpoint_model = ""
-            job.checkpoint_pk = ""
-            self._save(job, "report", "status", "finished_at", "checkpoint_model", "checkpoint_pk")
-            audit.record(
-                audit.Action.ERASURE_DONE,
-                actor=None,
-                subject=job.user_id,
-                target=job,
-                deleted=sum(
-                    m.get("rows", 0) for m in models_report.values() if m["action"] == DELETE
-                ),
-                kept=sum(m.get("rows", 0) for m in models_report.values() if m["action"] != DELETE),
-                journal_id=entry.pk,
+            values = self._journal_values(job, erased_at=finished)
+            # The file first: if the commit then fails, the entry names an erasure that the
+            # next attempt completes anyway; an entry missing from the file could not be
+            # replayed.
+            append_journal_lines([(job.tombstone, values)])
+            journal_id = _journal_rows({job.tombstone: values})[job.tombstone]
+            self._mark_done(
+                job, user_policy.label, user_report, late=late, finished=finished, cascaded=cascaded
             )
+            self._record(**{name: getattr(job, name) for name in _DONE_FIELDS})
+            self._audit_done(job, journal_id=journal_id)
         # Files are not transactional: remove again what an export worker may have written
         # meanwhile (the rows pointing at them are gone now).
         _delete_files(self.job.state.get("files", []))
 
-    def _erase_user_row(self, policy: ModelPolicy) -> dict:
+    def late_outside(self, *, sessions: bool = True) -> dict[str, int]:
+        """Belt and braces before the finish: what may have appeared since the outside phase
+        (a flush that read its batch before the buffer was emptied, a session opened)."""
+        return remove_outside(
+            self.user,
+            files=self.job.state.get("files", []),
+            addresses=self.addresses,
+            sessions=sessions,
+        )
+
+    @staticmethod
+    def _mark_done(
+        job: ErasureJob, user_label: str, user_report: dict, *, late, finished, cascaded
+    ):
+        """Complete the job's report (in memory): the account row, the rows its cascade
+        deleted for the models left to it (``cascaded``: label -> rows), the late removals."""
+        report = dict(job.report)
+        models_report = dict(report.get("models", {}))
+        for label, entry in models_report.items():
+            if entry.get(WITH_ACCOUNT):
+                entry = {k: v for k, v in entry.items() if k != WITH_ACCOUNT}
+                models_report[label] = {**entry, "rows": cascaded.get(label, 0)}
+        models_report[user_label] = user_report
+        report["models"] = models_report
+        report["late"] = {k: v for k, v in late.items() if v}
+        report["finished_at"] = finished.isoformat()
+        job.report = report
+        job.status = Status.DONE
+        job.finished_at = finished
+        job.checkpoint_model = ""
+        job.checkpoint_pk = ""
+
+    @staticmethod
+    def _audit_done(job: ErasureJob, *, journal_id: int) -> None:
+        models_report = job.report.get("models", {}).values()
+        audit.record(
+            audit.Action.ERASURE_DONE,
+            actor=None,
+            subject=job.user_id,
+            target=job,
+            deleted=sum(m.get("rows", 0) for m in models_report if m["action"] == DELETE),
+            kept=sum(m.get("rows", 0) for m in models_report if m["action"] != DELETE),
+            journal_id=journal_id,
+        )
+
+    def _erase_user_row(self, policy: ModelPolicy) -> tuple[dict, dict[str, int]]:
+        """Delete (or anonymize) the account row; return its report entry and the rows
+        deleted per model (the cascade's)."""
         item = plan_item(policy, count=False)
         User = get_user_model()
         rows = User._default_manager.filter(pk=self.job.user_id)
-        count = rows.count()
+        per_model: dict[str, int] = {}
         if item.action == DELETE:
-            rows.delete()
-        elif count:
-            self._anonymize(policy, item, rows)
-        return {**item.as_report(), "rows": count, "done": True}
+            _total, per_model = rows.delete()
+            count = per_model.get(policy.label, 0)
+        else:
+            count = rows.count()
+            if count:
+                self._anonymize(policy, item, rows)
+        return {**item.as_report(), "rows": count, "done": True}, per_model
 
     def _send_final_email(self, job: ErasureJob) -> None:
         from cinema.mail import send_templated_email
 
+        if not self.user.email:
+            return
         kept = [
             m
             for m in job.report.get("models", {}).values()
@@ -1091,7 +1255,8 @@ class _Runner:
 
         if not job.request_id:
             return
-        req = PrivacyRequest.objects.filter(pk=job.request_id).first()
+        # Locked for the rest of the transaction: the update below is applied in memory.
+        req = PrivacyRequest.objects.select_for_update().filter(pk=job.request_id).first()
         if req is None:
             return
         addresses = set(self.addresses)
@@ -1102,7 +1267,8 @@ class _Runner:
         if member_asked:
             updates.update(email="", name=REDACTED if req.name else "", user=None)
         PrivacyRequest.objects.filter(pk=req.pk).update(**updates)
-        req.refresh_from_db()
+        for name, value in updates.items():
+            setattr(req, name, value)
         if not req.is_open:
             return
         if req.verification == PrivacyRequest.Verification.PENDING:
@@ -1112,21 +1278,568 @@ class _Runner:
             resolution = _("The account and its personal data were erased.")
         requests.complete(req, actor=None, resolution=resolution)
 
-    def _journal(self, job: ErasureJob, *, erased_at: datetime) -> ErasureJournal:
+    @staticmethod
+    def _journal_values(job: ErasureJob, *, erased_at: datetime) -> dict:
         hashes = list(job.email_hashes)
-        values = {
+        return {
             "email_hash": hashes[0] if hashes else "",
             "phone_hash": job.phone_hash,
             "other_hashes": " ".join(hashes[1:]),
             "erased_at": erased_at,
         }
-        # The file first: if the commit then fails, the entry names an erasure that the next
-        # attempt completes anyway; an entry missing from the file could not be replayed.
-        append_journal_file(job.tombstone, **values)
-        entry, _created = ErasureJournal.objects.get_or_create(
-            tombstone=job.tombstone, defaults=values
+
+
+# --- Many members at once (the sweeper's path) --------------------------------------------
+
+# Jobs one run_erasures call claims and runs together: one census query, one statement per
+# model and one finish transaction (one journal fsync) for all of them.
+GROUP_SIZE = 50
+
+
+def run_erasures(job_ids: list[int], *, now: datetime | None = None) -> list[ErasureJob]:
+    """Erase the members of the due jobs ``job_ids``, ``GROUP_SIZE`` at a time; return the
+    jobs done.
+
+    The same erasure as :func:`run_erasure`, with the per-member overhead shared: the
+    group is claimed in two statements; prepare and outside run member by member (their
+    services work per member) and are recorded for the group in one transaction; the walk
+    is one census query for the group and, per model, one statement over all the group's
+    rows (in transactions of up to ``PRIVACY_ERASURE_BATCH_SIZE`` rows that also record
+    every job's report); the finish is one transaction for the group — final emails,
+    account rows (one cascade), journal lines (one write and fsync before the commit),
+    requests, jobs marked done, audit entries. A member with more rows in a model than a
+    batch, or resuming mid-model, is run on its own; if a shared step fails, it is rolled
+    back and each member of the group continues on its own (so one member's failure marks
+    only that job failed). Jobs not runnable (done, running elsewhere, locked) are skipped.
+    Never raises for a member's failure: it is logged and recorded on the job.
+    """
+    finished: list[ErasureJob] = []
+    for start in range(0, len(job_ids), GROUP_SIZE):
+        chunk = list(job_ids[start : start + GROUP_SIZE])
+        finished += _run_group(chunk, now=now or timezone.now())
+    return finished
+
+
+def _run_group(job_ids: list[int], *, now: datetime) -> list[ErasureJob]:
+    jobs = _claim_jobs(job_ids, now=now, skip_locked=True)
+    fresh = [job.user_id for job in jobs if job.phase == Phase.PREPARE]
+    held = held_user_ids(fresh)
+    runnable = []
+    for job in jobs:
+        if job.phase == Phase.PREPARE and job.user_id in held:
+            _hold_back(job)
+        else:
+            runnable.append(job)
+    if not runnable:
+        return []
+    User = get_user_model()
+    users = {u.pk: u for u in User.objects.filter(pk__in=[j.user_id for j in runnable])}
+    addresses = _addresses_of_many(users.values())
+    runners = []
+    for job in runnable:
+        user = users.get(job.user_id)
+        logger.info(
+            "erasure.started job_id=%s attempt=%s phase=%s", job.pk, job.attempts, job.phase
         )
-        return entry
+        runners.append(
+            _Runner(job, job.attempts, user=user, addresses=addresses.get(job.user_id, []))
+        )
+    return _Group(runners).run()
+
+
+class _Group:
+    """Claimed jobs run together (see :func:`run_erasures`)."""
+
+    def __init__(self, runners: list[_Runner]):
+        self.runners = runners
+        self.counts: dict[str, dict[int, int]] = {}
+        self.handled: set[int] = set()  # jobs finished, failed, superseded or run alone
+        self.done: list[ErasureJob] = []
+
+    def run(self) -> list[ErasureJob]:
+        active = self._prepare_and_outside()
+        walking = [r for r in active if r.job.phase == Phase.WALK and not r.job.checkpoint_model]
+        for pack in self._packs(self._small(walking)):
+            if self._shared(self._walk_pack, pack):
+                self._shared(self._finish, [r for r in pack if r.job.pk not in self.handled])
+        finishing = [
+            r for r in active if r.job.phase == Phase.FINISH and r.job.pk not in self.handled
+        ]
+        for pack in self._packs(finishing):  # resumed in the finish phase
+            self._shared(self._finish, pack)
+        for runner in active:  # big members, resumed mid-model, or after a failed shared step
+            if runner.job.pk not in self.handled:
+                self._alone(runner)
+        return self.done
+
+    # -- helpers --
+
+    def _alone(self, runner: _Runner) -> None:
+        """Continue one member's erasure on the single-member path (failures recorded)."""
+        self.handled.add(runner.job.pk)
+        try:
+            job = _run_claimed(runner)
+        except Exception:  # recorded on the job and logged by _run_claimed
+            return
+        if job is not None:
+            self.done.append(job)
+
+    def _shared(self, step, runners: list[_Runner]) -> bool:
+        """Run a shared step; if it fails (rolled back), each member goes on alone from
+        what its job recorded. Return whether the step succeeded."""
+        if not runners:
+            return False
+        try:
+            step(runners)
+            return True
+        except Exception:
+            logger.exception(
+                "erasure.group_step_failed step=%s jobs=%s",
+                step.__name__.strip("_"),
+                ",".join(str(r.job.pk) for r in runners),
+            )
+        for runner in runners:
+            if runner.job.pk in self.handled:
+                continue
+            current = ErasureJob.objects.get(pk=runner.job.pk)
+            if current.attempts != runner.token or current.status != Status.RUNNING:
+                self.handled.add(runner.job.pk)
+                continue
+            runner.job = current
+            runner._quiet = {}
+            self._alone(runner)
+        return False
+
+    def _lock(self, runners: list[_Runner]) -> list[_Runner]:
+        """Lock the jobs' rows (in key order); return the runners whose job this worker
+        still holds. A locked job cannot be claimed: the transaction's work is fenced."""
+        rows = {
+            pk: (attempts, status)
+            for pk, attempts, status in ErasureJob.objects.select_for_update()
+            .filter(pk__in=[r.job.pk for r in runners])
+            .order_by("pk")
+            .values_list("pk", "attempts", "status")
+        }
+        live = []
+        for runner in runners:
+            if rows.get(runner.job.pk) == (runner.token, Status.RUNNING):
+                live.append(runner)
+            else:
+                self.handled.add(runner.job.pk)
+                logger.warning(
+                    "erasure.superseded job_id=%s attempt=%s", runner.job.pk, runner.token
+                )
+        return live
+
+    @staticmethod
+    def _save(runners: list[_Runner], values: dict[int, dict]) -> None:
+        """Write each job's new field values, in the caller's transaction (which holds the
+        rows' locks); the jobs in memory take them after the commit (:meth:`_apply`)."""
+        now = timezone.now()
+        for runner in runners:
+            ErasureJob.objects.filter(pk=runner.job.pk).update(
+                heartbeat_at=now, **values[runner.job.pk]
+            )
+
+    @staticmethod
+    def _apply(runners: list[_Runner], values: dict[int, dict]) -> None:
+        for runner in runners:
+            for name, value in values[runner.job.pk].items():
+                setattr(runner.job, name, value)
+
+    # -- prepare and outside --
+
+    def _prepare_and_outside(self) -> list[_Runner]:
+        """Both phases for the group; return the runners to go on with.
+
+        Bookings still to come are cancelled member by member first, outside any
+        transaction (a refund calls the payment provider); one query says which members
+        have any. The rest of the prepare phase runs for the whole group in one transaction
+        that also records it (a savepoint per member: one member's failure is recorded on
+        that job only). The outside phase (files, sessions, caches: nothing transactional)
+        then runs member by member and is recorded for the group in one transaction.
+        """
+        from cinema.models import Booking
+
+        preparing = [r for r in self.runners if r.job.phase == Phase.PREPARE]
+        if preparing:
+            with_bookings = set(
+                Booking.objects.filter(
+                    user_id__in=[r.user.pk for r in preparing if r.user.email],
+                    status__in=Booking.ACTIVE_STATUSES,
+                    showtime__starts_at__gt=timezone.now(),
+                ).values_list("user_id", flat=True)
+            )
+            cancelled = {}
+            for runner in preparing:
+                try:
+                    cancelled[runner.job.pk] = (
+                        cancel_pending_bookings(runner.user)
+                        if runner.user.pk in with_bookings
+                        else 0
+                    )
+                except Exception as exc:  # e.g. a refund the provider refused: this job only
+                    self.handled.add(runner.job.pk)
+                    _mark_failed(runner.job.pk, runner.token, exc)
+            preparing = [r for r in preparing if r.job.pk not in self.handled]
+            self._record_phase(
+                preparing,
+                lambda r: r.prepare_effects(cancelled=cancelled[r.job.pk]),
+                Phase.OUTSIDE,
+                in_transaction=True,
+            )
+        outside = [
+            r for r in self.runners if r.job.phase == Phase.OUTSIDE and r.job.pk not in self.handled
+        ]
+        signed_in = _with_sessions(outside)
+        self._record_phase(
+            outside,
+            lambda r: r.outside_effects(sessions=r.user.pk in signed_in),
+            Phase.WALK,
+        )
+        return [r for r in self.runners if r.job.pk not in self.handled]
+
+    def _record_phase(self, runners, effects, phase: str, *, in_transaction: bool = False):
+        """Run ``effects(runner)`` for each runner and record its fields with the move to
+        ``phase``, in one transaction for the group (the effects too, if
+        ``in_transaction``). A runner whose effects fail is marked failed."""
+        values: dict[int, dict] = {}
+        failed: list[tuple[_Runner, Exception]] = []
+
+        def run_effects(candidates):
+            ok = []
+            for runner in candidates:
+                try:
+                    if in_transaction:
+                        with transaction.atomic():
+                            fields = effects(runner)
+                    else:
+                        fields = effects(runner)
+                except Exception as exc:  # recorded on the job below, and logged
+                    failed.append((runner, exc))
+                    continue
+                values[runner.job.pk] = {"phase": phase, **_CHECKPOINT_RESET, **fields}
+                ok.append(runner)
+            return ok
+
+        if not runners:
+            return
+        done = [] if in_transaction else run_effects(runners)
+        with transaction.atomic():
+            live = self._lock(runners)
+            if in_transaction:
+                done = run_effects(live)
+            done = [r for r in done if r in live]
+            self._save(done, values)
+        self._apply(done, values)
+        for runner, exc in failed:
+            self.handled.add(runner.job.pk)
+            _mark_failed(runner.job.pk, runner.token, exc)
+
+    # -- walk --
+
+    def _small(self, runners: list[_Runner]) -> list[_Runner]:
+        """The members whose every model's rows fit in one batch (one census query for
+        all); the others are left to run alone (cut into key ranges)."""
+        if not runners:
+            return []
+        policies = [p for p in walk_order() if p.subject != "self"]
+        self.counts = census_many([r.user for r in runners], policies)
+        limits = {
+            p.label: batch_size_for(p) for p in policies if _changes_rows(plan_item(p, count=False))
+        }
+        small = []
+        for runner in runners:
+            mine = {label: c.get(runner.user.pk, 0) for label, c in self.counts.items()}
+            if sum(mine.values()) <= app_settings.ERASURE_BATCH_SIZE and all(
+                mine.get(label, 0) <= limit for label, limit in limits.items()
+            ):
+                small.append(runner)
+        return small
+
+    def _packs(self, runners: list[_Runner]) -> list[list[_Runner]]:
+        """``runners`` cut into packs of up to a batch of rows (and of rows read into the
+        worker); each pack is walked in one transaction and finished in another."""
+        read = {p.label for p in registry.personal() if _reads_rows(plan_item(p, count=False))}
+        packs: list[list[_Runner]] = [[]]
+        rows = read_rows = 0
+        for runner in runners:
+            mine = {label: c.get(runner.user.pk, 0) for label, c in self.counts.items()}
+            total, in_worker = sum(mine.values()), sum(mine.get(label, 0) for label in read)
+            if packs[-1] and (
+                rows + total > app_settings.ERASURE_BATCH_SIZE
+                or read_rows + in_worker > PYTHON_BATCH_SIZE
+            ):
+                packs.append([])
+                rows = read_rows = 0
+            packs[-1].append(runner)
+            rows, read_rows = rows + total, read_rows + in_worker
+        return [pack for pack in packs if pack]
+
+    def _walk_pack(self, runners: list[_Runner]) -> None:
+        """The walk of a pack, in one transaction that also records every job's report."""
+        policies = [p for p in walk_order() if p.subject != "self"]
+        cascaded = with_account_labels()
+        values: dict[int, dict] = {}
+        with transaction.atomic():
+            _relaxed_commit()
+            live = self._lock(runners)
+            if not live:
+                return
+            entries: dict[int, dict] = {r.job.pk: {} for r in live}
+            for policy in policies:
+                item = plan_item(policy, count=False)
+                described = item.as_report()  # the same for every member
+                counts = self.counts.get(policy.label, {})
+                holders = [r for r in live if counts.get(r.user.pk)]
+                later = policy.label in cascaded
+                if holders and _changes_rows(item) and not later:
+                    processed = self._apply_model(item, holders, counts)
+                else:
+                    processed = {r.job.pk: counts[r.user.pk] for r in holders}
+                for runner in live:
+                    entries[runner.job.pk][policy.label] = {
+                        **described,
+                        "rows": 0 if later else processed.get(runner.job.pk, 0),
+                        "done": True,
+                        **({WITH_ACCOUNT: True} if later else {}),
+                    }
+            for runner in live:
+                report = runner.job.report
+                models_report = {**report.get("models", {}), **entries[runner.job.pk]}
+                values[runner.job.pk] = {
+                    "report": {**report, "models": models_report},
+                    "phase": Phase.FINISH,
+                    **_CHECKPOINT_RESET,
+                }
+            self._save(live, values)
+        self._apply(live, values)
+
+    @staticmethod
+    def _apply_model(item: PlanItem, holders: list[_Runner], counts: dict[int, int]) -> dict:
+        """One model's rows of ``holders``: one statement when the registry's lookup can
+        take them all, else one per member. Returns the rows per job."""
+        policy, subject = item.policy, item.policy.subject
+        rows = {r.job.pk: counts[r.user.pk] for r in holders}
+        by_member = policy.locate is not None or not subject or subject == "self"
+        # Kept rows get their own job's tombstone: one statement if the link is a column.
+        by_member = by_member or (item.action != DELETE and item.tombstone and "__" in subject)
+        if by_member:
+            return {
+                r.job.pk: r._apply(item, policy.rows_of(r.user), rows=rows[r.job.pk])
+                for r in holders
+            }
+        batch = policy.model._default_manager.filter(
+            **{f"{subject}__in": [r.user.pk for r in holders]}
+        )
+        if item.action == DELETE:
+            batch.order_by().delete()
+            return rows
+        tombstone = None
+        if item.tombstone:
+            column = policy.model._meta.get_field(subject).attname
+            tombstone = Case(
+                *(When(**{column: r.user.pk}, then=Value(r.job.tombstone)) for r in holders),
+                output_field=models.UUIDField(),
+            )
+        holders[0]._anonymize(policy, item, batch, tombstone=tombstone)
+        return rows
+
+    # -- finish --
+
+    def _finish(self, runners: list[_Runner]) -> None:
+        signed_in = _with_sessions(runners)
+        late = {r.job.pk: r.late_outside(sessions=r.user.pk in signed_in) for r in runners}
+        User = get_user_model()
+        user_policy = registry.get(User)
+        user_item = plan_item(user_policy, count=False)
+        values: dict[int, dict] = {}
+        with transaction.atomic():
+            live = self._lock(runners)
+            if not live:
+                return
+            finished = timezone.now()
+            for runner in live:
+                runner._send_final_email(runner.job)
+            user_reports, cascaded = {}, {}
+            if user_item.action == DELETE:
+                # One cascade for all the accounts (one statement per related table). The
+                # rows it deletes of the models the walk left to it are counted per member
+                # first (one query).
+                later = [
+                    policy
+                    for policy in registry.personal()
+                    if any(
+                        r.job.report.get("models", {}).get(policy.label, {}).get(WITH_ACCOUNT)
+                        for r in live
+                    )
+                ]
+                counts = census_many([r.user for r in live], later) if later else {}
+                for runner in live:
+                    cascaded[runner.job.pk] = {
+                        label: per_member.get(runner.job.user_id, 0)
+                        for label, per_member in counts.items()
+                    }
+                accounts = User._default_manager.filter(pk__in=[r.job.user_id for r in live])
+                existing = set(accounts.values_list("pk", flat=True))
+                accounts.delete()
+                for runner in live:
+                    user_reports[runner.job.pk] = {
+                        **user_item.as_report(),
+                        "rows": int(runner.job.user_id in existing),
+                        "done": True,
+                    }
+            else:
+                for runner in live:
+                    user_reports[runner.job.pk], cascaded[runner.job.pk] = runner._erase_user_row(
+                        user_policy
+                    )
+            journal = {r.job.pk: _Runner._journal_values(r.job, erased_at=finished) for r in live}
+            # The file first, one write and fsync for the group, then the commit: a job
+            # is never done without its line (a crash in between leaves lines naming
+            # erasures that their next attempt completes; readers keep one per tombstone).
+            append_journal_lines([(r.job.tombstone, journal[r.job.pk]) for r in live])
+            entries = _journal_rows({r.job.tombstone: journal[r.job.pk] for r in live})
+            done = {}
+            for runner in live:
+                done[runner.job.pk] = copy.copy(runner.job)
+                _Runner._mark_done(
+                    done[runner.job.pk],
+                    user_policy.label,
+                    user_reports[runner.job.pk],
+                    late=late[runner.job.pk],
+                    finished=finished,
+                    cascaded=cascaded[runner.job.pk],
+                )
+                values[runner.job.pk] = {n: getattr(done[runner.job.pk], n) for n in _DONE_FIELDS}
+            self._save(live, values)
+            for runner in live:
+                runner._close_request(runner.job)
+            # Last: the audit chain's head stays locked until the commit.
+            for runner in live:
+                _Runner._audit_done(done[runner.job.pk], journal_id=entries[runner.job.tombstone])
+        self._apply(live, values)
+        for runner in live:
+            _delete_files(runner.job.state.get("files", []))
+            logger.info("erasure.done job_id=%s", runner.job.pk)
+            self.handled.add(runner.job.pk)
+            self.done.append(runner.job)
+
+
+_DONE_FIELDS = ("report", "status", "finished_at", "checkpoint_model", "checkpoint_pk")
+
+
+def held_user_ids(user_ids: list[int]) -> set[int]:
+    """Which of ``user_ids`` are under a legal hold in force (``under_legal_hold``, one
+    query for all)."""
+    from django.apps import apps
+    from django.core.exceptions import FieldError
+
+    user_ids = [user_id for user_id in user_ids if user_id is not None]
+    if not user_ids:
+        return set()
+    try:
+        hold = apps.get_model("privacy", "RetentionHold")
+    except LookupError:
+        return set()
+    now = timezone.now()
+    try:
+        return set(
+            hold.objects.filter(user_id__in=user_ids, lifted_at__isnull=True)
+            .filter(Q(until__isnull=True) | Q(until__gt=now))
+            .values_list("user_id", flat=True)
+        )
+    except FieldError:  # a different shape of hold model: do not guess
+        return set()
+
+
+def _with_sessions(runners) -> set[int]:
+    """Ids of the members among ``runners`` with a session in allauth's index (one query)."""
+    from allauth.usersessions.models import UserSession
+
+    ids = [r.user.pk for r in runners if r.user.pk is not None]
+    return set(UserSession.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
+
+
+def _addresses_of_many(users) -> dict[int, list[str]]:
+    """``addresses_of`` for several members, in one query."""
+    from allauth.account.models import EmailAddress
+
+    found = {u.pk: ([u.email.lower()] if u.email else []) for u in users}
+    rows = (
+        EmailAddress.objects.filter(user_id__in=list(found))
+        .order_by("pk")
+        .values_list("user_id", "email")
+    )
+    for user_id, address in rows:
+        if address and address.lower() not in found[user_id]:
+            found[user_id].append(address.lower())
+    return found
+
+
+def census_many(users, policies: list[ModelPolicy]) -> dict[str, dict[int, int]]:
+    """``census`` for several members in one query: {label: {user id: rows}} (no zeros).
+
+    Models reached by a lookup are counted for all the members at once (``GROUP BY`` the
+    member); models found by a ``locate`` callable, member by member.
+    """
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connection
+
+    pks = [u.pk for u in users]
+    parts, params, labels = [], [], []
+    for index, policy in enumerate(policies):
+        subject = policy.subject
+        if policy.locate is None and subject and subject != "self":
+            grouped = (
+                policy.model._default_manager.filter(**{f"{subject}__in": pks})
+                .order_by()
+                .values(census_who=F(subject))
+                .annotate(census_rows=models.Count("pk"))
+                .values_list("census_who", "census_rows")
+            )
+            try:
+                sql, part_params = grouped.query.get_compiler(using=grouped.db).as_sql()
+            except EmptyResultSet:
+                continue
+            parts.append(
+                f"SELECT {index} AS m, census_who AS who, census_rows AS n "  # noqa: S608
+                f"FROM ({sql}) AS census_{index}"
+            )
+            params.extend(part_params)
+        else:
+            for user in users:
+                rows = policy.rows_of(user).order_by().values("pk")
+                try:
+                    sql, part_params = rows.query.get_compiler(using=rows.db).as_sql()
+                except EmptyResultSet:
+                    continue
+                parts.append(
+                    f"SELECT {index} AS m, %s AS who, "  # noqa: S608
+                    f"(SELECT COUNT(*) FROM ({sql}) AS census_{index}_{len(parts)}) AS n"
+                )
+                params.extend([user.pk, *part_params])
+        labels.append(policy.label)
+    counts: dict[str, dict[int, int]] = {}
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for index, who, rows in cursor.fetchall():
+                if rows:
+                    counts.setdefault(policies[index].label, {})[who] = rows
+    return counts
+
+
+def _journal_rows(values: dict) -> dict:
+    """Write the journal rows ``{tombstone: values}`` (those already there are kept: a
+    rerun's); return ``{tombstone: row id}``. One INSERT and one read, for any number."""
+    ErasureJournal.objects.bulk_create(
+        [ErasureJournal(tombstone=tombstone, **fields) for tombstone, fields in values.items()],
+        ignore_conflicts=True,
+    )
+    return dict(
+        ErasureJournal.objects.filter(tombstone__in=list(values)).values_list("tombstone", "pk")
+    )
 
 
 def _relaxed_commit() -> None:
@@ -1143,13 +1856,100 @@ def _relaxed_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+_CHECKPOINT_RESET = {"checkpoint_model": "", "checkpoint_pk": "", "checkpoint_rows": 0}
+# Report entries of models left to the account row's cascade carry this key until the
+# finish phase writes the rows the cascade deleted.
+WITH_ACCOUNT = "with_account"
+
+
+def with_account_labels() -> set[str]:
+    """Models the walk leaves to the account row's deletion, which cascades to them anyway.
+
+    A ``Delete`` model linked to the account by a foreign key of its own with
+    ``on_delete=CASCADE``, that Django deletes in one statement (no cascades or signals of
+    its own), when the account row itself is deleted. Deleting such rows in the walk and
+    then again (finding nothing) in the cascade would make the database pass over them
+    twice; the finish phase deletes them once, with the account, in its transaction.
+    """
+    User = get_user_model()
+    user_policy = registry.get(User)
+    if user_policy is None or plan_item(user_policy, count=False).action != DELETE:
+        return set()
+    labels = set()
+    for policy in registry.personal():
+        subject = policy.subject
+        if policy.locate is not None or not subject or subject == "self" or "__" in subject:
+            continue
+        item = plan_item(policy, count=False)
+        if item.action != DELETE or _reads_rows(item):
+            continue
+        model_field = policy.model._meta.get_field(subject)
+        if (
+            getattr(model_field, "many_to_one", False) or getattr(model_field, "one_to_one", False)
+        ) and (
+            model_field.remote_field.model is User
+            and model_field.remote_field.on_delete is models.CASCADE
+        ):
+            labels.add(policy.label)
+    return labels
+
+
+def _changes_rows(item: PlanItem) -> bool:
+    """Whether erasure writes to the model's rows (else they are only counted)."""
+    return item.action == DELETE or bool(item.changes or item.tombstone)
+
+
+def _reads_rows(item: PlanItem) -> bool:
+    """Whether processing the model's rows reads them into the worker: a Python-computed
+    anonymization method, or a delete Django must collect (cascades, signals)."""
+    if item.action == DELETE:
+        return not Collector(using="default").can_fast_delete(item.policy.model)
+    return any(method in anonymize.PYTHON_METHODS for method in item.changes.values())
+
+
+def _estimated_rows(queryset: models.QuerySet) -> int | None:
+    """The planner's estimate of the rows of ``queryset`` (PostgreSQL; else None).
+
+    Only a hint for the size of a transaction: from the table's statistics, so a member
+    who grew since the last ANALYZE may be underestimated (one longer statement, no other
+    effect).
+    """
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connections
+
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return None
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def batch_size_for(policy: ModelPolicy, item: PlanItem | None = None) -> int:
+    """Rows of one model per batch: ``PRIVACY_ERASURE_BATCH_SIZE``, and at most
+    ``PYTHON_BATCH_SIZE`` when the rows pass through the worker."""
+    item = item or plan_item(policy, count=False)
+    size = max(1, app_settings.ERASURE_BATCH_SIZE)
+    return min(size, PYTHON_BATCH_SIZE) if _reads_rows(item) else size
+
+
 def registry_model_verbose_plural(label: str) -> str:
+    """The plural name members read for a model (the registry's, else the model's own)."""
     from django.apps import apps
 
     try:
-        return str(apps.get_model(label)._meta.verbose_name_plural)
+        model = apps.get_model(label)
     except LookupError:
         return ""
+    policy = registry.get(model)
+    return policy.display_name if policy else str(model._meta.verbose_name_plural)
 
 
 def _why_text(label: str) -> str:
@@ -1275,13 +2075,18 @@ def end_sessions(user) -> int:
     return ended
 
 
-def remove_outside(user, *, files: list[str], addresses: list[str]) -> dict[str, int]:
-    """Remove what the member left outside the declared tables; return counts per kind."""
+def remove_outside(
+    user, *, files: list[str], addresses: list[str], sessions: bool = True
+) -> dict[str, int]:
+    """Remove what the member left outside the declared tables; return counts per kind.
+
+    ``sessions=False``: the caller found that the member has none (one query for many).
+    """
     from accounts.services import avatar as avatar_service
     from privacy.services import forget, tracking
 
     counts = {
-        "sessions": end_sessions(user) if user.pk is not None else 0,
+        "sessions": end_sessions(user) if user.pk is not None and sessions else 0,
         "buffered_events": tracking.discard_buffered_events(user_id=user.pk),
         "files": _delete_files(files),
         "cache_entries": forget.purge_cache(user, addresses=addresses),
@@ -1322,24 +2127,49 @@ def journal_entries_of(user):
 
 def append_journal_file(tombstone, *, email_hash, phone_hash, other_hashes, erased_at) -> None:
     """Append one journal line to ``PRIVACY_ERASURE_JOURNAL_FILE`` (if set) and fsync it."""
-    path = app_settings.ERASURE_JOURNAL_FILE
-    if not path:
-        return
-    line = json.dumps(
-        {
-            "tombstone": str(tombstone),
-            "email_hash": email_hash,
-            "phone_hash": phone_hash,
-            "other_hashes": other_hashes.split(),
-            "erased_at": erased_at.isoformat(),
-        },
-        sort_keys=True,
+    append_journal_lines(
+        [
+            (
+                tombstone,
+                {
+                    "email_hash": email_hash,
+                    "phone_hash": phone_hash,
+                    "other_hashes": other_hashes,
+                    "erased_at": erased_at,
+                },
+            )
+        ]
     )
+
+
+def append_journal_lines(entries: list[tuple]) -> None:
+    """Append ``(tombstone, values)`` journal lines to ``PRIVACY_ERASURE_JOURNAL_FILE``.
+
+    One ``write`` of all the lines (appends are atomic, so lines of concurrent workers never
+    interleave) and one ``fsync`` before returning: the callers commit "done" only after
+    this returns, so no erasure reported done is missing from the file.
+    """
+    path = app_settings.ERASURE_JOURNAL_FILE
+    if not path or not entries:
+        return
+    lines = [
+        json.dumps(
+            {
+                "tombstone": str(tombstone),
+                "email_hash": values["email_hash"],
+                "phone_hash": values["phone_hash"],
+                "other_hashes": values["other_hashes"].split(),
+                "erased_at": values["erased_at"].isoformat(),
+            },
+            sort_keys=True,
+        )
+        for tombstone, values in entries
+    ]
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, (line + "\n").encode())
+        os.write(fd, ("\n".join(lines) + "\n").encode())
         os.fsync(fd)
     finally:
         os.close(fd)

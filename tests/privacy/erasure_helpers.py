@@ -3,6 +3,9 @@
 import io
 import itertools
 import json
+import os
+import subprocess
+import sys
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -158,3 +161,34 @@ def sign_in(email: str, password: str = PASSWORD) -> Client:
 
 def open_request_count(user) -> int:
     return PrivacyRequest.objects.filter(user=user, status__in=PrivacyRequest.OPEN_STATUSES).count()
+
+
+def migrated_sqlite_project(tmp_path: Path):
+    """A SQLite database of its own in ``tmp_path``, migrated by a separate process.
+
+    Returns ``run(*args)``: runs ``python *args`` from the project root against that
+    database (test settings, tasks eager, no Redis), returning the completed process.
+    """
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="cinema.settings.test",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        MARQUEE_DATA_DIR=str(tmp_path / "data"),
+        MARQUEE_NO_BOOTSTRAP="1",
+        MARQUEE_TASKS_EAGER="1",
+        PYTHONPATH=str(root),
+    )
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, *args], cwd=root, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    migrated = run("manage.py", "migrate", "--noinput", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
+    return run

@@ -1,11 +1,14 @@
 """Deleting one's account in the browser: re-authentication, the plan, the grace period."""
 
+import importlib
 import re
 from datetime import timedelta
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from allauth.socialaccount.models import SocialApp
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
@@ -16,6 +19,12 @@ from cinema.models import Booking
 from privacy.models import ErasureJob, PrivacyRequest
 from privacy.services import erasure
 from tests.accounts.test_mfa import SECRET, current_code
+from tests.accounts.test_social_providers import (
+    APPLE_CLIENT_ID,
+    APPLE_P8,
+    apple_calls_back,
+)
+from tests.accounts.test_social_providers import signup_data as social_signup_data
 from tests.cinema.factories import make_booking, make_showtime
 from tests.factories import PASSWORD, make_member
 from tests.privacy.erasure_helpers import make_rich_member
@@ -169,6 +178,58 @@ def test_signing_in_during_the_grace_period_offers_only_the_cancellation():
     member.refresh_from_db()
     assert member.is_active
     assert "_auth_user_id" in signed_in(member.email).session
+
+
+@pytest.fixture
+def apple_sign_in():
+    """Staff configured Sign in with Apple; the policies a sign-up accepts are published."""
+    importlib.import_module("privacy.migrations.0005_seed_policies").seed(django_apps, None)
+    SocialApp.objects.create(
+        provider="apple",
+        name="Apple",
+        client_id=APPLE_CLIENT_ID,
+        secret="KEYID12345",
+        key="TEAMID6789",
+        settings={"certificate_key": APPLE_P8},
+    )
+
+
+def test_signing_in_with_the_provider_during_the_grace_period_offers_only_the_cancellation(
+    apple_sign_in,
+):
+    # A member who signed up with Apple (no password of their own) deletes their account,
+    # then signs in with Apple again: the same offer as a password sign-in, nothing more.
+    browser = Client()
+    assert apple_calls_back(browser)["Location"] == reverse("socialaccount_signup")
+    browser.post(
+        reverse("socialaccount_signup"), social_signup_data(email="grace@privaterelay.appleid.com")
+    )
+    member = User.objects.get(email="grace@privaterelay.appleid.com")
+    assert not member.has_usable_password()
+    # Just signed in through the provider: that counts as a recent authentication.
+    response = browser.post(DELETE, {"confirm": "on"})
+    assert response["Location"] == reverse("privacy:deletion_scheduled")
+    job = ErasureJob.objects.get(user_id=member.pk)
+    assert job.status == ErasureJob.Status.SCHEDULED
+
+    client = Client()
+    response = apple_calls_back(client)
+
+    assert response["Location"] == reverse("privacy:cancel_deletion")
+    assert "_auth_user_id" not in client.session  # the account is not opened
+    assert client.get(reverse("accounts:profile")).status_code == 302
+    assert client.get(reverse("privacy:center")).status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "scheduled for deletion" in page
+
+    client.post(reverse("privacy:cancel_deletion"))
+
+    member.refresh_from_db()
+    assert member.is_active
+    assert ErasureJob.objects.get(pk=job.pk).status == ErasureJob.Status.CANCELLED
+    again = Client()
+    apple_calls_back(again)
+    assert again.session["_auth_user_id"] == str(member.pk)
 
 
 def test_a_wrong_password_during_the_grace_period_gets_no_ticket():

@@ -280,6 +280,30 @@ def test_a_failure_mid_walk_resumes_from_the_checkpoint_and_ends_like_an_uninter
     assert len(finals) == 1
 
 
+def test_rows_past_the_census_probe_are_processed_and_counted_like_any_others(
+    monkeypatch, settings
+):
+    """The census stops counting at CENSUS_PROBE rows: the statement's own count (or the
+    key ranges' count) then goes into the report, which matches an erasure counted fully."""
+    settings.PRIVACY_ERASURE_BATCH_SIZE = 1000
+    counted = make_rich_member(email="counted@example.com", first_name="Counted")
+    probed = make_rich_member(email="probed@example.com", first_name="Probed")
+    tracking.flush_buffer()  # the same shape of data for both
+    reference = erase(counted)
+    monkeypatch.setattr(erasure, "CENSUS_PROBE", 1)
+    events = TrackingEvent.objects.filter(user=probed.user).count()
+
+    job = erase(probed)
+
+    assert job.status == ErasureJob.Status.DONE
+    for label, entry in reference.report["models"].items():
+        assert job.report["models"][label] == entry, label
+    assert job.report["models"]["privacy.TrackingEvent"]["rows"] == events
+    assert job.report["models"]["cinema.Booking"]["rows"] == 2
+    assert Booking.objects.filter(tombstone=job.tombstone, user__isnull=True).count() == 2
+    assert forget.check(probed.email, phones=[probed.phone]).clean
+
+
 def test_a_worker_that_lost_its_claim_stops_at_its_next_batch():
     member = make_rich_member(email="fenced@example.com")
     job = erasure.schedule_deletion(member.user, source="staff", grace=timedelta(0), enqueue=False)

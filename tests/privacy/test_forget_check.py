@@ -2,9 +2,6 @@
 
 import io
 import json
-import os
-import subprocess
-import sys
 import textwrap
 import zipfile
 from datetime import timedelta
@@ -20,11 +17,9 @@ from cinema.models import Cinema
 from privacy.services import erasure, forget
 from tests.cinema.factories import make_cinema
 from tests.factories import make_member
-from tests.privacy.erasure_helpers import make_rich_member
+from tests.privacy.erasure_helpers import make_rich_member, migrated_sqlite_project
 
 pytestmark = pytest.mark.django_db
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -177,27 +172,7 @@ SQLITE_SCRIPT = textwrap.dedent(
 
 def test_erase_user_and_forget_check_on_sqlite(tmp_path):
     """The same erasure and check on SQLite, in separate processes with their own database."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="cinema.settings.test",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        MARQUEE_DATA_DIR=str(tmp_path / "data"),
-        MARQUEE_NO_BOOTSTRAP="1",
-        MARQUEE_TASKS_EAGER="1",
-        PYTHONPATH=str(ROOT),
-    )
-
-    def run(*args):
-        return subprocess.run(
-            [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-        )
-
-    migrated = run("manage.py", "migrate", "--noinput", "-v", "0")
-    assert migrated.returncode == 0, migrated.stderr[-3000:]
+    run = migrated_sqlite_project(tmp_path)
     made = run("-c", SQLITE_SCRIPT)
     assert made.returncode == 0, made.stderr[-3000:]
     member = json.loads(made.stdout.strip().splitlines()[-1])
