@@ -12,22 +12,26 @@ ANALYZE, CHECKPOINT), with autovacuum off for the table so it cannot strike mid-
    with the same concurrent client;
 3. the ORM: ``TrackingEvent.objects.filter(created_at__lt=cutoff).delete()``. Django
    "fast-deletes" this model (no signals, no cascades) with a single DELETE, so it is
-   timed on the whole set; and, on a slice, the same call as Django runs it for a model it
-   cannot fast-delete (a ``post_delete`` receiver connected: rows are fetched and deleted
-   by primary-key lists), extrapolated to the whole set;
+   timed on the whole set; and, on slices extrapolated to the whole set, the naive paths:
+   the same call as Django runs it for a model it cannot fast-delete (a ``post_delete``
+   receiver connected: rows are fetched and deleted by primary-key lists), and the
+   per-row loop ``for e in qs.iterator(): e.delete()``;
 4. optionally (``--partitioning``): the same rows in a table partitioned by month, expired
    by dropping the months wholly past the cut-off plus batched deletes in the month that
    straddles it.
 
 The figure is the project's purge time; the ratio is against the raw DELETE (target
-<= 1.5). Also reported: the speed-up over both ORM paths (target >= 10x over the naive
-ORM), the longest single transaction of the purge (target < 250 ms) and the concurrent
-client's worst latencies during each contender.
+<= 1.5). Also reported: the speed-up over each ORM path (target >= 10x over the naive
+ORM; ``targets_met`` says which hold, the fast delete included, which being one DELETE
+is the baseline again and is never 10x slower), the longest single transaction of the
+purge (target < 250 ms), the concurrent client's worst latencies during each contender
+and the 1-minute load average before and after each timed purge.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import threading
 import time
@@ -64,7 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fixed rows per batch (default: adaptive, from the settings)",
     )
     parser.add_argument(
-        "--orm-slice", type=int, default=50_000, help="rows for the non-fast ORM path"
+        "--orm-slice", type=int, default=50_000, help="rows for the collecting ORM path"
+    )
+    parser.add_argument(
+        "--orm-loop-slice",
+        type=int,
+        default=2_000,
+        help="rows for the per-row ORM loop (for e in qs.iterator(): e.delete())",
     )
     parser.add_argument(
         "--partitioning", action="store_true", help="also measure monthly partitions"
@@ -154,9 +164,28 @@ def run(args: argparse.Namespace) -> dict:
         partitioning=partitioned,
         longest_transaction_ms=max(o.longest_transaction_ms for o in engines),
         longest_statement_ms=round(max(o.longest_statement_ms for o in engines), 1),
+        # "x faster than": ORM seconds / engine seconds (below 1: the engine is slower).
         orm_fast_delete_speedup=round(orm["fast_delete_seconds"] / figure, 2),
         orm_collector_speedup=round(orm["collector_seconds_extrapolated"] / figure, 1),
+        orm_loop_speedup=round(orm["loop_seconds_extrapolated"] / figure, 1),
     )
+    longest = params["longest_transaction_ms"]
+    params["targets_met"] = {
+        f"ratio_to_raw_delete <= {TARGET_RATIO}": ratio(figure, baseline) <= TARGET_RATIO,
+        f"longest_transaction < {TARGET_LONGEST_MS} ms": longest < TARGET_LONGEST_MS,
+        # The naive ORM: what filter(...).delete() costs for a model Django must collect,
+        # and the per-row loop. Django's fast delete (one DELETE, as for TrackingEvent)
+        # is reported against the same 10x but is not a naive path: it is the baseline.
+        f"{TARGET_ORM_SPEEDUP}x_faster_than_orm_collector_path": (
+            params["orm_collector_speedup"] >= TARGET_ORM_SPEEDUP
+        ),
+        f"{TARGET_ORM_SPEEDUP}x_faster_than_orm_per_row_loop": (
+            params["orm_loop_speedup"] >= TARGET_ORM_SPEEDUP
+        ),
+        f"{TARGET_ORM_SPEEDUP}x_faster_than_orm_fast_delete": (
+            params["orm_fast_delete_speedup"] >= TARGET_ORM_SPEEDUP
+        ),
+    }
     return {
         "benchmark": "retention_purge",
         "figure": round(figure, 2),
@@ -170,7 +199,9 @@ def run(args: argparse.Namespace) -> dict:
         "ratio_meaning": "engine seconds / raw DELETE seconds; lower is better",
         "target": (
             f"ratio <= {TARGET_RATIO}; longest transaction < {TARGET_LONGEST_MS} ms; "
-            f">= {TARGET_ORM_SPEEDUP}x faster than the naive ORM"
+            f">= {TARGET_ORM_SPEEDUP}x faster than the naive ORM (the collecting "
+            "filter().delete() and the per-row loop; Django's fast delete of this model is "
+            "one DELETE and cannot be beaten 10x by anything that also deletes every row)"
         ),
         "params": params,
     }
@@ -293,6 +324,7 @@ class Outcome:
     longest_statement_ms: float = 0.0
     batches: int = 1
     reload_seconds: float = 0.0
+    load_average: tuple = ()
     client: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
@@ -305,6 +337,7 @@ class Outcome:
             "longest_statement_ms": round(self.longest_statement_ms, 1),
             "concurrent_client": self.client,
             "reload_seconds": round(self.reload_seconds, 1),
+            "load_average_1m_before_after": list(self.load_average),
         }
 
 
@@ -339,6 +372,7 @@ def _measure(name: str, purge, args, *, expected: int) -> Outcome:
     if client:
         client.start()
         time.sleep(1.0)  # the client's own warm-up, outside the timed part
+    load_before = _load()
     try:
         with connection.execute_wrapper(timer):
             started = time.perf_counter()
@@ -347,6 +381,7 @@ def _measure(name: str, purge, args, *, expected: int) -> Outcome:
     finally:
         if client:
             outcome.client = client.stop()
+    outcome.load_average = (load_before, _load())
     outcome.longest_statement_ms = timer.longest_ms
     outcome.deleted = result["deleted"]
     outcome.batches = result.get("batches", 1)
@@ -355,9 +390,15 @@ def _measure(name: str, purge, args, *, expected: int) -> Outcome:
         raise RuntimeError(f"{name} deleted {outcome.deleted} rows, expected {expected}")
     log(
         f"{name}: {outcome.deleted} rows in {outcome.seconds:.2f}s, {outcome.batches} batches, "
-        f"longest transaction {outcome.longest_transaction_ms:.0f} ms, client {outcome.client}"
+        f"longest transaction {outcome.longest_transaction_ms:.0f} ms, load average "
+        f"{outcome.load_average[0]} -> {outcome.load_average[1]}, client {outcome.client}"
     )
     return outcome
+
+
+def _load() -> float:
+    """The machine's 1-minute load average (other work slows both sides, not alike)."""
+    return round(os.getloadavg()[0], 2)
 
 
 def _engine_purge(batch_size: int, now) -> dict:
@@ -412,6 +453,22 @@ def _orm(cutoff, args, expired: int) -> dict:
     sliced = args.orm_slice
     log(f"ORM collector path: {sliced} rows in {collector_seconds:.2f}s")
 
+    # What a developer writes when a model's delete() matters (signals, files, logging):
+    # one instance at a time, each its own DELETE and its own transaction.
+    looped = TrackingEvent.objects.filter(created_at__lt=cutoff, pk__gt=slice_end).order_by("pk")
+
+    def loop():
+        count = 0
+        for event in looped[: args.orm_loop_slice].iterator():
+            event.delete()
+            count += 1
+        return count
+
+    started = time.perf_counter()
+    loop_rows = loop()
+    loop_seconds = time.perf_counter() - started
+    log(f"ORM per-row loop: {loop_rows} rows in {loop_seconds:.2f}s")
+
     rest = _remaining_expired(cutoff)
     client = None if args.no_concurrent else ConcurrentClient()
     if client:
@@ -428,15 +485,20 @@ def _orm(cutoff, args, expired: int) -> dict:
         "collector_rows": sliced,
         "collector_seconds": round(collector_seconds, 2),
         "collector_seconds_extrapolated": round(collector_seconds * expired / sliced, 1),
+        "loop_rows": loop_rows,
+        "loop_seconds": round(loop_seconds, 2),
+        "loop_seconds_extrapolated": round(loop_seconds * expired / max(loop_rows, 1), 1),
         "fast_delete_rows": rest,
         "fast_delete_seconds_measured": round(fast_seconds, 2),
         "fast_delete_seconds": round(fast_seconds * expired / rest, 2),
         "fast_delete_concurrent_client": fast_client,
         "note": (
             "filter().delete() on TrackingEvent is one DELETE statement (Django's fast "
-            "delete: no signals, no cascades); the collector path is what the same call "
-            "does for a model with a post_delete receiver or cascading relations, timed on "
-            "the first slice of expired rows and extrapolated linearly to all of them"
+            "delete: no signals, no cascades), so it is the raw DELETE with its long lock, "
+            "not a slow path; the collector path is what the same call does for a model "
+            "with a post_delete receiver or cascading relations, and the loop is "
+            "`for e in qs.iterator(): e.delete()`; both timed on a slice of the expired "
+            "rows and extrapolated linearly to all of them"
         ),
     }
 

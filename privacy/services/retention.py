@@ -24,22 +24,41 @@ cut-off; a row exactly at the cut-off waits for the next run. Rows whose date is
 export is queued or being built (``DataExport``) are never touched; rules reach the member
 through the declaration's subject lookup.
 
-*Batches and transactions.* A run fixes its cut-off, the first due primary key and the
-table's last key (its upper bound) when it starts, from the primary-key index. It then
-walks the keys in ranges, ``id BETWEEN first AND last`` with every condition checked
-again (so a row that changed in the meantime is judged afresh), in ONE short transaction
-per range that also moves the run's checkpoint to ``last``. Integer keys are walked
-arithmetically: ranges of ``size`` consecutive ids, no read before a batch; after a range
-with nothing due, reads of at most ``SKIP_WINDOW`` keys look for the next due key (the
-tail of recent rows costs a few short reads, never one long one). Other keys (session
-keys) are walked by reading the next ``size`` due keys. The first batch has
+*Batches and transactions.* A run fixes its cut-off and the table's last key (its upper
+bound: what the run reads stops there) when it starts. No transaction covers more than
+one batch, and each batch also moves the run's checkpoint, so row locks are held for one
+batch only and concurrent readers and writers keep working. On PostgreSQL a delete
+batch that Django would run as one ``DELETE`` is sent with its checkpoint update as one
+query, one round trip (:func:`_delete_and_checkpoint`). Holds and pending exports are
+read again before a batch once a second has passed since they were last read. The first batch has
 ``PRIVACY_RETENTION_BATCH_SIZE`` rows; later ones grow or shrink so that a batch takes
-about ``PRIVACY_RETENTION_BATCH_TARGET`` (100 ms), at most doubling at a time. No
-transaction covers more than one batch, so row locks are held for one batch only and
-concurrent readers and writers keep working. Delete and anonymize batches commit without
-waiting for the WAL flush (PostgreSQL ``synchronous_commit = off``, this connection
-only): a batch lost in a server crash is lost with its checkpoint and redone.
-``PRIVACY_RETENTION_BATCH_PAUSE`` can space the batches out.
+about ``PRIVACY_RETENTION_BATCH_TARGET`` (100 ms), at most doubling at a time. Every
+condition is checked again in each batch, so a row that changed meanwhile is judged
+afresh. Which rows make a batch:
+
+- *By date* (rules declared ``keys_follow_dates``, the usage events: rows written as they
+  happen, integer keys, an indexed date): ranges ``start <= date < end``, oldest first,
+  from the first due date up to the cut-off: the range condition of one ``DELETE ...
+  WHERE date < cut-off``, cut in pieces, read through the date's index. A range ends at
+  the date of the row ``size`` keys further on (one read of the primary key index:
+  where ids follow dates that row is about ``size`` rows further in date order too),
+  unless that row is not ahead or the last range's rows per second of dates expect
+  more than twice ``size`` rows before it; then, and for the last range before the
+  cut-off, the bound is counted on the date's index instead. More rows than ``size`` on
+  one date are split by key. The due rows are read once and no other row at all, and
+  an old row written late (an event flushed long after it happened, behind newer ids)
+  is in the range of its date like any other. The checkpoint is "done before this
+  date" ("<date>", or "<date> <key>" inside one date; the cut-off at the end).
+- *By key* (the other rules): integer keys in ranges of ``size`` consecutive ids from
+  the first due key, with no read before a batch while the due rows are dense; after a
+  range that was mostly not due, reads (no locks, sized like batches) look for the next
+  due key up to the upper bound. Other keys (session keys) by reading the next ``size``
+  due keys. The checkpoint is the last key done.
+
+Delete and anonymize batches commit without waiting for the WAL flush (PostgreSQL
+``synchronous_commit = off``, this connection only): a batch lost in a server crash is
+lost with its checkpoint and redone. ``PRIVACY_RETENTION_BATCH_PAUSE`` can space the
+batches out.
 
 *Resuming and running twice.* The checkpoint commits with its batch. A run that raises is
 marked failed with its checkpoint; a run whose worker was killed stays "running" until its
@@ -66,10 +85,12 @@ from datetime import datetime, timedelta
 
 from allauth.usersessions.models import UserSession
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django.db.models.deletion import Collector
 from django.db.models.functions import Greatest
+from django.db.models.sql.subqueries import DeleteQuery
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -162,6 +183,10 @@ class Rule:
     whole: Callable[..., tuple[int, int]] | None = None  # not batched here: (rows, batches)
     group: str = "daily"
     first_batch: int | None = None  # rows in the first batch, if not the setting's
+    # Rows are written as they happen, so integer keys grow with the ``after`` date (usage
+    # events): the run walks them by date (see _date_ranges). Never for a date that is
+    # updated (a last-seen time), whose order has nothing to do with the keys'.
+    keys_follow_dates: bool = False
     overridable: bool = True
     source: str = "registry"
     disabled_reason: Promise | str = ""
@@ -205,6 +230,8 @@ _REGISTRY_EXTRAS: dict[str, dict] = {
     # An erasure still scheduled, running or failed is work to do, not a record to expire.
     "privacy.erasurejob": {"where": lambda now: ~Q(status__in=ErasureJob.ACTIVE_STATUSES)},
     "sessions.session": {"protect": _protect_sessions},
+    # Flushed from the buffer every few seconds: ids follow the event times.
+    "privacy.trackingevent": {"keys_follow_dates": True},
     "privacy.verificationcode": {"subject": "request__user"},
 }
 
@@ -288,6 +315,7 @@ def _named_rules() -> list[Rule]:
             pending=_tracking_ip_pending,
             subject="user",
             process=_truncate_tracking_networks,
+            keys_follow_dates=True,
             source="named",
         ),
         Rule(
@@ -560,8 +588,12 @@ def _protected(rule: Rule, now: datetime) -> Q | None:
     return Q(**{f"{path}__in": held}) | Q(**{f"{path}__in": exporting})
 
 
-def due_rows(rule: Rule, *, cutoff: datetime, now: datetime) -> QuerySet:
-    """Rows of ``rule`` due at ``cutoff``, not protected, and (anonymize) not yet done."""
+def due_rows(rule: Rule, *, cutoff: datetime, now: datetime, protect: bool = True) -> QuerySet:
+    """Rows of ``rule`` due at ``cutoff``, not protected, and (anonymize) not yet done.
+
+    ``protect=False`` leaves the protected rows in: for a caller that excludes them itself
+    (a batch, with :func:`protected_now`).
+    """
     rows = rule.model._base_manager.filter(_due(rule, cutoff))
     if rule.where is not None:
         rows = rows.filter(rule.where(now))
@@ -569,10 +601,36 @@ def due_rows(rule: Rule, *, cutoff: datetime, now: datetime) -> QuerySet:
         still = rule.pending() if rule.pending else anonymize.pending(rule.model, rule.methods)
         if still is not None:
             rows = rows.filter(still)
-    protected = _protected(rule, now)
+    protected = _protected(rule, now) if protect else None
     if protected is not None:
         rows = rows.exclude(protected)
     return rows
+
+
+def protected_now(rule: Rule, now: datetime) -> Q | None:
+    """The rows of ``rule`` protected right now, with the members read now; None: none are.
+
+    What :func:`due_rows` excludes, but with the held and exporting members read once
+    (one small query) instead of a subquery evaluated row by row: a run reads them again
+    at least every second, and when nobody is protected (the usual case) its batches test
+    nothing per row.
+    """
+    if rule.protect is not None:
+        return rule.protect(held_members(now), exporting_members())
+    if rule.subject is None:
+        return None
+    members = set(
+        RetentionHold.objects.active(now)
+        .order_by()
+        .values_list("user_id", flat=True)
+        .union(
+            DataExport.objects.filter(status__in=PENDING_EXPORT).order_by().values_list("user_id")
+        )
+    )
+    if not members:
+        return None
+    path = "pk" if rule.subject == "self" else rule.subject
+    return Q(**{f"{path}__in": sorted(members)})
 
 
 @dataclass(frozen=True)
@@ -752,9 +810,10 @@ def _walk(
 
 
 INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.IntegerField)
-MIN_BATCH_SIZE, MAX_BATCH_SIZE = 100, 100_000
-# Keys read at most at once while looking for the next due row (a read, no locks).
-SKIP_WINDOW = 250_000
+MIN_BATCH_SIZE, MAX_BATCH_SIZE = 100, 200_000
+# Keys read at once while looking for the next due row (a read, no row locks): the first
+# window, then sized like batches to take about the batch target, within these bounds.
+MIN_WINDOW, MAX_WINDOW = 10_000, 4_000_000
 
 
 def _walk_batches(
@@ -765,20 +824,26 @@ def _walk_batches(
     state: dict,
 ) -> None:
     pk = rule.model._meta.pk
-    rows = due_rows(rule, cutoff=run.cutoff, now=now)
+    rows = due_rows(rule, cutoff=run.cutoff, now=now)  # for the reads
+    unprotected = due_rows(rule, cutoff=run.cutoff, now=now, protect=False)  # for batches
     integer_keys = isinstance(pk, INTEGER_KEYS)
+    by_date = _walks_by_date(rule)
     if not run.upper_bound:
         if run.resumed_from_id is not None:
             return  # the run it continues never got as far as choosing its rows
         if integer_keys:
-            # From the first due key to the table's last key, both read from the primary
-            # key index at once. (The last *due* key would cost a scan of every row after
-            # it; the walk reads those in bounded windows instead, see _next_due_key.)
-            first = rows.aggregate(first=Min("pk"))["first"]
+            # The table's last key, from the primary key index: the run reads no further
+            # (rows added after the start are the next run's). Then where to start: the
+            # first due date (from the date's index) or key (from the primary key index).
             last = rule.model._base_manager.aggregate(last=Max("pk"))["last"]
+            if by_date:
+                first = _first_due_date(rule, rows.filter(pk__lte=last or 0))
+                run.checkpoint = _checkpoint((first, None)) if first is not None else ""
+            else:
+                first = rows.aggregate(first=Min("pk"))["first"]
+                run.checkpoint = str(first - 1) if first is not None else ""
             if first is None:
                 return
-            run.checkpoint = str(first - 1)  # "done up to here": nothing yet
         else:
             last = rows.aggregate(last=Max("pk"))["last"]
             if last is None:
@@ -787,20 +852,32 @@ def _walk_batches(
         RetentionRun.objects.filter(pk=run.pk).update(
             upper_bound=run.upper_bound, checkpoint=run.checkpoint
         )
-    walk = _integer_ranges if integer_keys else _key_ranges
+    walk = _date_ranges if by_date else _integer_ranges if integer_keys else _key_ranges
     pause = app_settings.RETENTION_BATCH_PAUSE.total_seconds()
+    one_statement = _deletes_in_one_statement(rule)
+    protection = _Protection(rule, now)
     with _relaxed_commits(rule):
-        for first, last in walk(rows, run, pk, state):
+        for batch, checkpoint in walk(rule, rows, run, state):
+            protected = protection.current()
+            if protected is not None:
+                batch = batch & ~protected
+            batch_rows = unprotected.filter(batch)
             started = time.perf_counter()
-            with transaction.atomic():
-                count = _act(rule, rows.filter(pk__gte=first, pk__lte=last), now=now)
-                RetentionRun.objects.filter(pk=run.pk).update(
-                    checkpoint=str(last),
-                    rows=F("rows") + count,
-                    batches=F("batches") + 1,
-                    heartbeat_at=timezone.now(),
-                    longest_batch_ms=Greatest(F("longest_batch_ms"), state["longest_ms"]),
-                )
+            if one_statement and not connection.in_atomic_block:
+                count = _delete_and_checkpoint(rule, batch_rows, run, checkpoint, state)
+            elif one_statement:  # inside a caller's transaction (tests): a savepoint
+                with transaction.atomic():
+                    count = _delete_and_checkpoint(rule, batch_rows, run, checkpoint, state)
+            else:
+                with transaction.atomic():
+                    count = _act(rule, batch_rows, now=now)
+                    RetentionRun.objects.filter(pk=run.pk).update(
+                        checkpoint=checkpoint,
+                        rows=F("rows") + count,
+                        batches=F("batches") + 1,
+                        heartbeat_at=timezone.now(),
+                        longest_batch_ms=Greatest(F("longest_batch_ms"), state["longest_ms"]),
+                    )
             elapsed_ms = _ms_since(started)
             state["longest_ms"] = max(state["longest_ms"], elapsed_ms)
             state["last_count"] = count
@@ -811,33 +888,285 @@ def _walk_batches(
     run.refresh_from_db()
 
 
-def _integer_ranges(rows: QuerySet, run: RetentionRun, pk, state: dict):
-    """Yield key ranges [first, last] of at most ``state["size"]`` keys, up to the upper bound.
+# Holds and pending exports are read again at least this often during a run.
+PROTECTION_MAX_AGE = 1.0  # seconds
 
-    Dense keys (the usual case: ids follow time) need no read before a batch. After a
-    range in which nothing was due, bounded reads look for the next due key, so a sparse
-    table or the tail of recent rows is skipped without a transaction per range and
-    without one long read.
+
+class _Protection:
+    """The rows a run must skip (:func:`protected_now`), read again every second at most.
+
+    Reading them costs a round trip; a batch takes ~100 ms. A hold placed while a rule
+    runs protects the member's rows from the next batch that starts a second later.
+    """
+
+    def __init__(self, rule: Rule, now: datetime):
+        self.rule, self.now = rule, now
+        self.read_at: float | None = None
+        self.value: Q | None = None
+
+    def current(self) -> Q | None:
+        if self.read_at is None or time.monotonic() - self.read_at >= PROTECTION_MAX_AGE:
+            self.value = protected_now(self.rule, self.now)
+            self.read_at = time.monotonic()
+        return self.value
+
+
+def _deletes_in_one_statement(rule: Rule) -> bool:
+    """Whether a batch of ``rule`` can be one round trip: delete, count, move the checkpoint.
+
+    On PostgreSQL, for a delete rule whose rows Django deletes with one ``DELETE`` anyway
+    (no signal receivers, no cascades, nothing to do before): see
+    :func:`_delete_and_checkpoint`.
+    """
+    if connection.vendor != "postgresql" or rule.action != Action.DELETE:
+        return False
+    if connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        return False  # several statements in one query need client-side binding
+    if rule.before_delete is not None or rule.process is not None:
+        return False
+    return Collector(using=connection.alias).can_fast_delete(rule.model._base_manager.all())
+
+
+def _delete_and_checkpoint(
+    rule: Rule, batch: QuerySet, run: RetentionRun, checkpoint: str, state: dict
+) -> int:
+    """Delete ``batch`` and record it in the run (checkpoint, rows, batches); return rows.
+
+    What ``atomic(): batch.delete(); RetentionRun.update(...)`` does, sent at once: the
+    statements of one simple query run as one transaction, so the batch and its
+    checkpoint commit together or not at all. A batch otherwise costs six round trips
+    (BEGIN, DELETE, UPDATE, COMMIT), each of which waits for a CPU on a busy machine.
+    The UPDATE learns the DELETE's row count from the transaction's own statistics
+    (``pg_stat_get_xact_tuples_deleted``), taken before and after.
+    """
+    query = batch.query.clone()
+    query.__class__ = DeleteQuery
+    query.clear_ordering(force=True)
+    delete_sql, delete_params = query.get_compiler(batch.db).as_sql()
+    qn = connection.ops.quote_name
+    column = {
+        name: qn(RetentionRun._meta.get_field(name).column)
+        for name in ("id", "checkpoint", "rows", "batches", "heartbeat_at", "longest_batch_ms")
+    }
+    deleted = (
+        "(pg_stat_get_xact_tuples_deleted(%s::regclass)"
+        " - current_setting('marquee.retention_before')::bigint)"
+    )
+    sql = (
+        "SELECT set_config('marquee.retention_before', "  # noqa: S608 - the ORM's SQL
+        "pg_stat_get_xact_tuples_deleted(%s::regclass)::text, true); "
+        f"{delete_sql}; "
+        f"UPDATE {qn(RetentionRun._meta.db_table)} SET {column['checkpoint']} = %s, "
+        f"{column['rows']} = {column['rows']} + {deleted}, "
+        f"{column['batches']} = {column['batches']} + 1, {column['heartbeat_at']} = %s, "
+        f"{column['longest_batch_ms']} = GREATEST({column['longest_batch_ms']}, %s) "
+        f"WHERE {column['id']} = %s RETURNING {deleted}"
+    )
+    table = qn(rule.model._meta.db_table)
+    params = [
+        table,
+        *delete_params,
+        checkpoint,
+        table,
+        timezone.now(),
+        state["longest_ms"],
+        run.pk,
+        table,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.nextset()  # the DELETE's result
+        cursor.nextset()  # the UPDATE's
+        found = cursor.fetchone()
+    if found is None:
+        raise RetentionRun.DoesNotExist(f"retention run #{run.pk} is gone")
+    return found[0]
+
+
+# --- Walking by date ------------------------------------------------------------------------
+
+
+def _walks_by_date(rule: Rule) -> bool:
+    """Whether ``rule`` walks its rows in date order (see :func:`_date_ranges`)."""
+    return (
+        rule.keys_follow_dates
+        and rule.action in (Action.DELETE, Action.ANONYMIZE)
+        and isinstance(rule.model._meta.pk, INTEGER_KEYS)
+        and _indexed_datetime(rule.model, rule.after)
+    )
+
+
+def _indexed_datetime(model: type[models.Model], name: str) -> bool:
+    """Whether ``name`` is a date-and-time column of ``model`` that leads an index."""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:  # "last_login" of a subject
+        return False
+    if not isinstance(field, models.DateTimeField):
+        return False
+    if field.db_index or field.unique:
+        return True
+    return any(list(index.fields[:1]) == [name] for index in model._meta.indexes)
+
+
+def _checkpoint(position: tuple) -> str:
+    """A date walk's position as the run records it: "<date>" or "<date> <key>"."""
+    date, key = position
+    return date.isoformat() if key is None else f"{date.isoformat()} {key}"
+
+
+def _position(checkpoint: str, field) -> tuple | None:
+    """The position a date walk recorded; None if ``checkpoint`` is not one (start over)."""
+    date, _space, key = checkpoint.partition(" ")
+    try:
+        return field.to_python(date), (int(key) if key else None)
+    except (ValidationError, ValueError):
+        return None
+
+
+def _first_due_date(rule: Rule, rows: QuerySet):
+    return rows.order_by(rule.after).values_list(rule.after, flat=True).first()
+
+
+def _from_position(after: str, position: tuple) -> Q:
+    date, key = position
+    if key is None:
+        return Q(**{f"{after}__gte": date})
+    # The plain range lets the database use the date's index; the rest splits one date.
+    return Q(**{f"{after}__gte": date}) & (
+        Q(**{f"{after}__gt": date}) | Q(**{after: date, "pk__gte": key})
+    )
+
+
+def _before_position(after: str, position: tuple) -> Q:
+    date, key = position
+    if key is None:
+        return Q(**{f"{after}__lt": date})
+    return Q(**{f"{after}__lte": date}) & (
+        Q(**{f"{after}__lt": date}) | Q(**{after: date, "pk__lt": key})
+    )
+
+
+def _date_ranges(rule: Rule, rows: QuerySet, run: RetentionRun, state: dict):
+    """Yield (batch, checkpoint): the due rows in ranges of dates, oldest first.
+
+    This is the order in which one ``DELETE ... WHERE date < cut-off`` reads them through
+    the date's index, so the due rows are read once and the others never: the walk ends
+    at the cut-off, and an old row that was written late (an event flushed long after it
+    happened, behind newer keys) is in the range of its date like any other.
+
+    A position ``(date, None)`` means "everything dated before ``date`` is done", and a
+    range is ``start <= date < end``: to the database the same range condition as one
+    big DELETE's, row for row. A range ends at the date of the row ``size`` keys further
+    on, found with one read of the primary key index: where keys follow dates (events
+    get their ids as they are flushed) that row is about ``size`` rows further in date
+    order too. Where it is not ahead (keys out of date order here), and to close the
+    last range before the cut-off, the bound is counted instead: the row ``size`` rows
+    further in (date, key) order, a read of the date's index. More rows than ``size``
+    on one date are split by key: position ``(date, key)``.
+    """
+    field = rule.model._meta.get_field(rule.after)
+    table = rule.model._base_manager.filter(pk__lte=int(run.upper_bound))
+    position = _position(run.checkpoint, field)
+    if position is None:  # a run recorded by the key walk: start from the first due row
+        first = _first_due_date(rule, rows.filter(pk__lte=int(run.upper_bound)))
+        if first is None:
+            return
+        position = (first, None)
+    anchor = None  # the key of the row the position came from (where to guess from)
+    rate = None  # due rows per second of dates in the last range
+    while position[0] < run.cutoff:
+        size = state["size"]
+        row = _guessed_bound(rule, table, anchor, position, size, run.cutoff, rate)
+        if row is None:
+            ahead = (
+                table.filter(_from_position(rule.after, position))
+                .filter(**{f"{rule.after}__lt": run.cutoff})
+                .order_by(rule.after, "pk")
+                .values_list(rule.after, "pk")
+            )
+            row = next(iter(ahead[size : size + 1]), None)
+        if row is None:
+            bound = (run.cutoff, None)  # the last range: up to the cut-off
+        elif row[0] > position[0]:
+            bound = (row[0], None)  # up to the row's date
+        else:
+            bound = row  # one date holds more than the batch: split it by key
+        yield (
+            _from_position(rule.after, position) & _before_position(rule.after, bound),
+            (_checkpoint(bound)),
+        )
+        span = (bound[0] - position[0]).total_seconds()
+        count = state.get("last_count", 0)
+        rate = count / span if span > 0 and count > 0 else None
+        position, anchor = bound, (row[1] if row is not None else None)
+
+
+def _guessed_bound(rule: Rule, table: QuerySet, anchor, position, size: int, cutoff, rate):
+    """The (date, key) of the row ``size`` keys past ``anchor``; None: count instead.
+
+    Taken if it is due and ahead of ``position``, and if the last range's rows per second
+    of dates expect no more than twice ``size`` rows before it. That last test catches a
+    position off the keys' line (an old row written late, among much newer ids), from
+    which the row ``size`` keys on can be days of rows ahead. Within one date the keys
+    bound the range by themselves.
+    """
+    if anchor is None or rate is None:
+        return None
+    row = table.filter(pk__gte=anchor + size).order_by("pk").values_list(rule.after, "pk").first()
+    if row is None or row[0] >= cutoff or row[0] < position[0]:
+        return None
+    if row[0] == position[0]:
+        return row if position[1] is None or row[1] > position[1] else None
+    if rate * (row[0] - position[0]).total_seconds() > 2 * size:
+        return None
+    return row
+
+
+# --- Walking by key -------------------------------------------------------------------------
+
+
+def _integer_ranges(rule: Rule, rows: QuerySet, run: RetentionRun, state: dict):
+    """Yield (batch, checkpoint): key ranges of at most ``state["size"]`` keys.
+
+    Where the due rows are dense the ranges follow each other with no read before a
+    batch. After a range that was mostly not due, bounded reads look for the next due key
+    first, up to the upper bound: the rest of the table is read, never locked, and a late
+    row among recent ones is still found.
     """
     upper = int(run.upper_bound)
     lo = int(run.checkpoint) + 1
+    look_first = False
     while lo <= upper:
-        last = min(lo + state["size"] - 1, upper)
-        yield lo, last
-        lo = last + 1
-        if not state.get("last_count", 1) and lo <= upper:
+        if look_first:
             lo = _next_due_key(rows, run, lo, upper, state)
             if lo is None:
                 return
+        last = min(lo + state["size"] - 1, upper)
+        yield Q(pk__gte=lo, pk__lte=last), str(last)
+        width = last + 1 - lo
+        lo = last + 1
+        # Less than half the range was due: the due rows thin out here, look before acting.
+        look_first = state.get("last_count", 0) * 2 < width
 
 
 def _next_due_key(rows: QuerySet, run: RetentionRun, lo: int, upper: int, state: dict):
-    """The first due key in [lo, upper], read window by window (None if there is none)."""
+    """The first due key in [lo, upper], read window by window (None if there is none).
+
+    A read takes no row locks; its window grows (and shrinks) so that one read takes
+    about the batch target too.
+    """
+    # The first window: a few batches' worth of keys (a read costs less per row).
+    state.setdefault("window", min(max(state["size"] * 4, MIN_WINDOW), MAX_WINDOW))
     while lo <= upper:
-        end = min(lo + min(max(state["size"] * 4, 10_000), SKIP_WINDOW) - 1, upper)
+        end = min(lo + state["window"] - 1, upper)
+        started = time.perf_counter()
         found = rows.filter(pk__gte=lo, pk__lte=end).aggregate(next=Min("pk"))["next"]
         if found is not None:
             return found
+        if state["adaptive"]:
+            took = _ms_since(started)
+            state["window"] = _next_size(state["window"], took, bounds=(MIN_WINDOW, MAX_WINDOW))
         # Nothing due in the window: move on, and say so (a killed run resumes after it).
         RetentionRun.objects.filter(pk=run.pk).update(
             checkpoint=str(end), heartbeat_at=timezone.now()
@@ -846,8 +1175,9 @@ def _next_due_key(rows: QuerySet, run: RetentionRun, lo: int, upper: int, state:
     return None
 
 
-def _key_ranges(rows: QuerySet, run: RetentionRun, pk, state: dict):
-    """Yield key ranges [first, last] holding ``state["size"]`` due keys each (any key type)."""
+def _key_ranges(rule: Rule, rows: QuerySet, run: RetentionRun, state: dict):
+    """Yield (batch, checkpoint): ranges holding ``state["size"]`` due keys each (any key)."""
+    pk = rule.model._meta.pk
     upper = pk.to_python(run.upper_bound)
     checkpoint = pk.to_python(run.checkpoint) if run.checkpoint else None
     while True:
@@ -858,7 +1188,7 @@ def _key_ranges(rows: QuerySet, run: RetentionRun, pk, state: dict):
         keys = list(ahead.order_by("pk").values_list("pk", flat=True)[:size])
         if not keys:
             return
-        yield keys[0], keys[-1]
+        yield Q(pk__gte=keys[0], pk__lte=keys[-1]), str(keys[-1])
         checkpoint = keys[-1]
         if len(keys) < size:
             return
@@ -891,7 +1221,9 @@ def _relaxed_commits(rule: Rule):
             cursor.execute("SELECT set_config('synchronous_commit', %s, false)", [before])
 
 
-def _next_size(size: int, elapsed_ms: int) -> int:
+def _next_size(
+    size: int, elapsed_ms: int, *, bounds: tuple[int, int] = (MIN_BATCH_SIZE, MAX_BATCH_SIZE)
+) -> int:
     """The next batch's size, so that a batch takes about the target time.
 
     Grows at most 2x and shrinks at most 4x per step: one slow batch (a lock wait, a
@@ -902,7 +1234,7 @@ def _next_size(size: int, elapsed_ms: int) -> int:
     if not target_ms:
         return size
     factor = min(max(target_ms / max(elapsed_ms, 1), 0.25), 2.0)
-    return min(max(int(size * factor), MIN_BATCH_SIZE), MAX_BATCH_SIZE)
+    return min(max(int(size * factor), bounds[0]), bounds[1])
 
 
 def _ms_since(started: float) -> int:

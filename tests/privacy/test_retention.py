@@ -80,20 +80,21 @@ def test_rows_older_than_the_cutoff_go_and_the_row_exactly_at_it_stays(now):
     assert run.finished_at is not None
 
 
-def test_batches_walk_the_keys_and_record_the_run_and_an_audit_entry(now):
+def test_batches_walk_the_dates_and_record_the_run_and_an_audit_entry(now):
     old = [event(at=now - PERIOD - timedelta(days=i + 1)) for i in range(7)]
     fresh = [event(at=now - timedelta(days=i)) for i in range(3)]
 
     (run,) = retention.run_rule(TRACKING, now=now, batch_size=2, trigger="test")
 
     assert remaining() == {e.pk for e in fresh}
-    # Ranges of two keys up to the table's last key: four hold expired rows (the fourth
-    # also the first recent one), the fifth only recent rows, and then the walk ends.
-    assert (run.rows, run.batches, run.action, run.trigger) == (len(old), 5, "delete", "test")
-    assert run.checkpoint == run.upper_bound == str(max(e.pk for e in fresh))
+    # The expired rows two at a time, oldest first (the newest ids here), and the walk
+    # ends at the cut-off: no batch ever covers a recent row.
+    assert (run.rows, run.batches, run.action, run.trigger) == (len(old), 4, "delete", "test")
+    assert run.checkpoint == (now - PERIOD).isoformat()
+    assert run.upper_bound == str(max(e.pk for e in fresh))
     entry = AuditEntry.objects.filter(action=audit.Action.RETENTION_RUN).latest("id")
     assert entry.details["rule"] == TRACKING
-    assert (entry.details["rows"], entry.details["batches"]) == (7, 5)
+    assert (entry.details["rows"], entry.details["batches"]) == (7, 4)
     assert entry.object_id == str(run.pk)
 
 
@@ -108,9 +109,40 @@ def test_expired_rows_after_a_long_stretch_of_recent_ones_are_found_without_walk
 
     assert remaining() == recent
     assert run.rows == len(early) + len(late)
-    # Two ranges for the early rows, one empty range, one read that skips the stretch,
-    # one range for the late rows: not fifteen ranges of recent rows.
-    assert run.batches == 4
+    # The late rows are in the range of their date like the early ones: three batches of
+    # at most two rows, not fifteen ranges of recent rows, and no read of those either.
+    assert run.batches == 3
+
+
+def test_a_late_row_older_than_all_others_does_not_make_one_huge_batch(now):
+    expired = [event(at=now - PERIOD - timedelta(days=20 - i)) for i in range(10)]
+    recent = {event(at=now - timedelta(days=i)).pk for i in range(5)}
+    # The oldest row of all has the newest id: the walk starts there, where ids say
+    # nothing about how many rows the next dates hold, so the first range is counted.
+    late = event(at=now - PERIOD - timedelta(days=30))
+
+    (run,) = retention.run_rule(TRACKING, now=now, batch_size=4)
+
+    assert remaining() == recent
+    assert (run.rows, run.batches) == (len(expired) + 1, 3)  # 4 + 4 + 3, never 11 at once
+    assert late.pk > max(recent)
+
+
+def test_an_old_row_written_among_newer_ones_never_widens_a_batch_to_days_of_rows(now):
+    first = now - PERIOD - timedelta(days=40)
+    dense = [event(at=first + timedelta(days=i)) for i in range(15)]
+    # Written two weeks late: dated between the 3rd and 4th row, keyed after the 15th.
+    late = event(at=first + timedelta(days=2, hours=12))
+    dense += [event(at=first + timedelta(days=i)) for i in range(15, 30)]
+    kept = {event(at=now).pk}
+
+    (run,) = retention.run_rule(TRACKING, now=now, batch_size=3)
+
+    assert remaining() == kept
+    # 31 rows, never more than three at once: the range that starts at the late row is
+    # counted, not guessed from the ids after it (which are two weeks of rows ahead).
+    assert (run.rows, run.batches) == (len(dense) + 1, 11)
+    assert dense[14].pk < late.pk < dense[15].pk
 
 
 def test_running_twice_deletes_nothing_more(now):
@@ -161,18 +193,20 @@ def test_a_failed_run_keeps_its_checkpoint_and_the_next_start_ends_as_an_unbroke
         for i in range(10)
     ]
     fresh = {event(at=now, user=member).pk, event(at=now).pk}
-    refuse_deleting(old[4].pk)  # in the second batch of three
+    refuse_deleting(old[4].pk)  # in the second batch of three, oldest first
 
     with pytest.raises(retention.RetentionFailed) as failure:
         retention.run_rule(TRACKING, now=now, batch_size=3)
 
     failed = RetentionRun.objects.get(pk=failure.value.run_id)
     assert failed.status == "failed"
-    assert (failed.rows, failed.batches, failed.checkpoint) == (3, 1, str(old[2].pk))
+    # Oldest first: the three oldest went; the checkpoint says "done before this date".
+    checkpoint = old[6].created_at.isoformat()
+    assert (failed.rows, failed.batches, failed.checkpoint) == (3, 1, checkpoint)
     # The kind of error is recorded, never its text (which quotes the row's path here).
     assert failed.error == "ProgrammingError (SQLSTATE P0001)"
     assert "secret" not in str(failure.value)
-    assert remaining() == {e.pk for e in old[3:]} | fresh
+    assert remaining() == {e.pk for e in old[:7]} | fresh
 
     refuse_deleting.remove()
     resumed, fresh_run = retention.run_rule(TRACKING, now=now + timedelta(hours=1), batch_size=3)
