@@ -1,6 +1,7 @@
 """Staff access log: which staff member opened or changed whose data in the admin (L3).
 
-``AuditedAdmin`` goes first in a ModelAdmin's bases. Showing an object's page (its change
+``AuditedAdmin`` goes first in a ModelAdmin's bases. Showing a list of objects writes
+one ``staff.listed`` per row shown; showing an object's page (its change
 or read-only view, or its history) writes ``staff.viewed``; saving it ``staff.changed``;
 deleting it ``staff.deleted``; always with the staff member as actor, the member whose
 data it is as subject (from the model's registry declaration) and the object's type and
@@ -21,6 +22,27 @@ class AuditedAdmin:
         if obj is not None and not add:
             self.audit_access(request, audit.Action.STAFF_VIEWED, obj, view="change")
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        # A list shows members' data too (names, addresses, what they booked): every row
+        # on the page a staff member saw, searched or not, is one ``staff.listed`` entry
+        # naming its member, so "who saw this member's data" finds list views as well.
+        # The search words are not logged: they are often the very name or address.
+        response = super().changelist_view(request, extra_context)
+        changelist = (getattr(response, "context_data", None) or {}).get("cl")
+        if changelist is not None and response.status_code == 200:
+            shown = list(changelist.result_list)  # the page's rows, fetched once for both
+            audit.record_many(
+                audit.Pending(
+                    audit.Action.STAFF_LISTED,
+                    actor=request.user,
+                    subject=audit.subject_id_of(obj),
+                    target=obj,
+                    details={"searched": bool(changelist.query), "page": changelist.page_num},
+                )
+                for obj in shown
+            )
+        return response
 
     def history_view(self, request, object_id, extra_context=None):
         response = super().history_view(request, object_id, extra_context)

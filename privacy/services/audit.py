@@ -1,9 +1,9 @@
 """Appending to, verifying and pruning the hash-chained audit log (privacy.models.AuditEntry).
 
-``record()`` is the only writer. It locks the chain head, computes the new entry's hash
-over its fields and the previous hash, and moves the head, all in the caller's
-transaction: if the action it records rolls back, so does its entry. Only ids and counts
-go in: never a name, an address or free text a person wrote.
+``record()`` and ``record_many()`` are the only writers. They lock the chain head,
+compute each new entry's hash over its fields and the previous hash, and move the head,
+all in the caller's transaction: if the action recorded rolls back, so do its entries.
+Only ids and counts go in: never a name, an address or free text a person wrote.
 
 Three layers keep the log honest:
 
@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -43,6 +44,7 @@ class Action:
     """Names of the audited actions (free strings are allowed, these are the common ones)."""
 
     STAFF_VIEWED = "staff.viewed"  # a staff member opened a member's record in the admin
+    STAFF_LISTED = "staff.listed"  # a member's row was on an admin list a staff member saw
     STAFF_CHANGED = "staff.changed"
     STAFF_DELETED = "staff.deleted"
     STAFF_EXPORTED = "staff.exported"
@@ -142,8 +144,8 @@ def subject_id_of(obj) -> int | None:
         current = getattr(current, name, None)
         if current is None:
             return None
-    field = current._meta.get_field(last)
-    return getattr(current, field.attname, None)
+    model_field = current._meta.get_field(last)
+    return getattr(current, model_field.attname, None)
 
 
 def record(
@@ -163,29 +165,74 @@ def record(
     transaction ends, so every other writer waits that long: record late in a long
     transaction, and never around slow work (network calls, big batches).
     """
-    if target is not None:
-        object_type = target._meta.label_lower
-        object_id = target.pk
-    _check_details(details)
+    [entry] = record_many(
+        [
+            Pending(
+                action,
+                actor=actor,
+                subject=subject,
+                target=target,
+                object_type=object_type,
+                object_id=object_id,
+                details=details,
+            )
+        ]
+    )
+    return entry
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One entry for :func:`record_many`: the arguments :func:`record` takes."""
+
+    action: str
+    actor: object = None
+    subject: object = None
+    target: object = None
+    object_type: str = ""
+    object_id: str | int = ""
+    details: dict = field(default_factory=dict)
+
+
+def record_many(pending: Iterable[Pending]) -> list[AuditEntry]:
+    """Append ``pending`` entries in order: one head lock and one INSERT for them all.
+
+    Chained exactly as one :func:`record` call after another would chain them, with one
+    time for the lot. Nothing is written if any entry's details are refused.
+    """
+    pending = list(pending)
+    for item in pending:
+        _check_details(item.details)
+    if not pending:
+        return []
     with transaction.atomic():
         head = _locked_head()
-        entry = AuditEntry(
-            id=head.last_id + 1,
-            at=timezone.now(),
-            actor_id=_id_of(actor),
-            action=action,
-            subject_id=_id_of(subject),
-            object_type=object_type,
-            object_id=str(object_id) if object_id != "" else "",
-            details=details,
-            prev_hash=head.last_hash,
-        )
-        entry.hash = entry_hash(entry)
-        entry.save(force_insert=True)
-        head.last_id = entry.pk
-        head.last_hash = entry.hash
+        now = timezone.now()
+        last_id, last_hash = head.last_id, head.last_hash
+        entries = []
+        for item in pending:
+            object_type, object_id = item.object_type, item.object_id
+            if item.target is not None:
+                object_type = item.target._meta.label_lower
+                object_id = item.target.pk
+            entry = AuditEntry(
+                id=last_id + 1,
+                at=now,
+                actor_id=_id_of(item.actor),
+                action=item.action,
+                subject_id=_id_of(item.subject),
+                object_type=object_type,
+                object_id=str(object_id) if object_id != "" else "",
+                details=item.details,
+                prev_hash=last_hash,
+            )
+            entry.hash = entry_hash(entry)
+            entries.append(entry)
+            last_id, last_hash = entry.id, entry.hash
+        AuditEntry.objects.bulk_create(entries)
+        head.last_id, head.last_hash = last_id, last_hash
         head.save(update_fields=["last_id", "last_hash"])
-    return entry
+    return entries
 
 
 def _locked_head() -> AuditChainHead:

@@ -69,6 +69,34 @@ def test_only_ids_counts_and_short_codes_go_in():
     assert entry.details == {"count": 3, "kind": "export", "ids": [1, 2]}
 
 
+def test_many_entries_chain_exactly_as_one_after_another():
+    before = write(2)
+
+    many = audit.record_many(
+        audit.Pending("test.batch", subject=n, target=before[0], details={"n": n}) for n in range(3)
+    )
+
+    assert [e.pk for e in many] == [3, 4, 5]
+    assert many[0].prev_hash == before[-1].hash
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(many))
+    assert audit.verify() == (5, [])
+    assert audit.head_hash() == (5, many[-1].hash)
+    assert many[1].object_type == "privacy.auditentry" and many[1].object_id == "1"
+
+
+def test_a_refused_detail_in_a_batch_writes_none_of_it():
+    with pytest.raises(ValueError):
+        audit.record_many(
+            [
+                audit.Pending("test.batch", subject=1),
+                audit.Pending("test.batch", subject=2, details={"email": "a@example.com"}),
+            ]
+        )
+
+    assert AuditEntry.objects.count() == 0
+    assert audit.record_many([]) == []
+
+
 def test_an_entry_rolls_back_with_the_action_it_records():
     with pytest.raises(RuntimeError), transaction.atomic():
         audit.record("test.rolled_back")
@@ -354,16 +382,53 @@ def test_opening_a_booking_logs_whose_booking_it_is(client, officer):
     ]
 
 
-def test_lists_and_refused_pages_log_nothing(client, officer):
+def test_a_list_logs_each_member_shown_but_not_the_search_words(client, officer):
+    zhanar = make_member(email="zhanar@example.com", first_name="Zhanar")
+    make_member(email="other@example.com", first_name="Other")
+    client.force_login(officer)
+
+    response = client.get(reverse("admin:accounts_user_changelist"), {"q": "zhanar"})
+
+    assert response.status_code == 200
+    assert "zhanar@example.com" in response.content.decode()
+    assert staff_entries("staff.listed") == [
+        (officer.pk, zhanar.pk, "accounts.user", str(zhanar.pk), {"searched": True, "page": 1})
+    ]
+    assert "zhanar" not in str(list(AuditEntry.objects.values())).lower()
+    assert audit.verify()[1] == []
+
+
+def test_a_list_of_bookings_logs_whose_booking_each_row_is(client, officer):
+    first, second = make_member(), make_member()
+    showtime = make_showtime()
+    bookings = [make_booking(showtime=showtime, user=m) for m in (first, second)]
+    client.force_login(officer)
+
+    assert client.get(reverse("admin:cinema_booking_changelist")).status_code == 200
+
+    logged = {
+        (subject, object_id) for _a, subject, _t, object_id, _d in staff_entries("staff.listed")
+    }
+    assert logged == {(first.pk, str(bookings[0].pk)), (second.pk, str(bookings[1].pk))}
+
+
+def test_refused_pages_and_empty_lists_log_nothing(client, officer):
     member = make_member()
     client.force_login(officer)
-    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 200
+    assert (
+        client.get(
+            reverse("admin:accounts_user_changelist"), {"q": "nobody-by-that-name"}
+        ).status_code
+        == 200
+    )
 
     nobody = make_member(email="nobody@example.com", is_staff=True)
     client.force_login(nobody)
     assert client.get(reverse("admin:accounts_user_change", args=[member.pk])).status_code == 403
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 403
 
     assert staff_entries() == []
+    assert staff_entries("staff.listed") == []
 
 
 def test_a_staff_change_to_a_member_is_logged_with_the_changed_field_names(client):
