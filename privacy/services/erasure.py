@@ -1143,7 +1143,7 @@ class _Runner:
                 job, user_policy.label, user_report, late=late, finished=finished, cascaded=cascaded
             )
             self._record(**{name: getattr(job, name) for name in _DONE_FIELDS})
-            self._audit_done(job, journal_id=journal_id)
+            audit.record_many([self._audit_done(job, journal_id=journal_id)])
         # Files are not transactional: remove again what an export worker may have written
         # meanwhile (the rows pointing at them are gone now).
         _delete_files(self.job.state.get("files", []))
@@ -1181,16 +1181,18 @@ class _Runner:
         job.checkpoint_pk = ""
 
     @staticmethod
-    def _audit_done(job: ErasureJob, *, journal_id: int) -> None:
+    def _audit_done(job: ErasureJob, *, journal_id: int) -> audit.Pending:
+        """The ``erasure.done`` entry of a finished job (for ``audit.record_many``)."""
         models_report = job.report.get("models", {}).values()
-        audit.record(
+        return audit.Pending(
             audit.Action.ERASURE_DONE,
-            actor=None,
             subject=job.user_id,
             target=job,
-            deleted=sum(m.get("rows", 0) for m in models_report if m["action"] == DELETE),
-            kept=sum(m.get("rows", 0) for m in models_report if m["action"] != DELETE),
-            journal_id=journal_id,
+            details={
+                "deleted": sum(m.get("rows", 0) for m in models_report if m["action"] == DELETE),
+                "kept": sum(m.get("rows", 0) for m in models_report if m["action"] != DELETE),
+                "journal_id": journal_id,
+            },
         )
 
     def _erase_user_row(self, policy: ModelPolicy) -> tuple[dict, dict[str, int]]:
@@ -1716,8 +1718,10 @@ class _Group:
             for runner in live:
                 runner._close_request(runner.job)
             # Last: the audit chain's head stays locked until the commit.
-            for runner in live:
-                _Runner._audit_done(done[runner.job.pk], journal_id=entries[runner.job.tombstone])
+            audit.record_many(
+                _Runner._audit_done(done[r.job.pk], journal_id=entries[r.job.tombstone])
+                for r in live
+            )
         self._apply(live, values)
         for runner in live:
             _delete_files(runner.job.state.get("files", []))
