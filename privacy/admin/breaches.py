@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from privacy.admin.widgets import NamedDateTimeInputs
 from privacy.models import BreachAffectedMember, DataBreach, PrivacyRequest
 from privacy.registry import Category
 from privacy.services import breaches
@@ -83,7 +84,7 @@ class AffectedMemberInline(admin.TabularInline):
 
 
 @admin.register(DataBreach)
-class DataBreachAdmin(admin.ModelAdmin):
+class DataBreachAdmin(NamedDateTimeInputs, admin.ModelAdmin):
     form = DataBreachForm
     list_display = [
         "__str__",

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from cinema import charts
 from privacy.admin.audited import AuditedAdmin
+from privacy.admin.widgets import NamedDateTimeInputs
 from privacy.models import DormantNotice, RetentionHold, RetentionOverride, RetentionRun
 from privacy.services import retention
 
@@ -135,7 +136,7 @@ class ActiveHoldFilter(admin.SimpleListFilter):
 
 
 @admin.register(RetentionHold)
-class RetentionHoldAdmin(AuditedAdmin, admin.ModelAdmin):
+class RetentionHoldAdmin(AuditedAdmin, NamedDateTimeInputs, admin.ModelAdmin):
     """Staff place a member's data on hold (a dispute) and lift it; holds are not edited."""
 
     list_display = ["__str__", "user_id", "reference", "placed_at", "until", "in_force"]

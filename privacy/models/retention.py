@@ -141,7 +141,13 @@ class RetentionRun(models.Model):
     batches = models.PositiveIntegerField(_("batches"), default=0)
     longest_batch_ms = models.PositiveIntegerField(_("longest batch (ms)"), default=0)
     checkpoint = models.CharField(
-        _("checkpoint"), max_length=255, blank=True, help_text=_("Last primary key done.")
+        _("checkpoint"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "Where the run stopped: the last primary key done, or the last date done for "
+            "rules that purge by date."
+        ),
     )
     upper_bound = models.CharField(
         _("upper bound"), max_length=255, blank=True, help_text=_("Last primary key to visit.")

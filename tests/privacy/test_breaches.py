@@ -122,6 +122,20 @@ def test_moving_the_discovery_time_moves_the_deadline(client, officer):
     assert "discovered_at" in changed.details["fields"]
 
 
+def test_each_date_and_time_input_is_named_after_its_field(client, officer):
+    # Two date-time fields on one page: "Time:" twice would not tell them apart.
+    page = client.get(ADD_URL).content.decode()
+
+    for name in ("Discovered: date", "Discovered: time", "Authority notified: time"):
+        assert f'aria-label="{name}"' in page, name
+
+    officer.preferred_language = "ru"
+    officer.save(update_fields=["preferred_language"])
+    with translation.override("en"):  # restores the test's language after the request
+        page = client.get(ADD_URL).content.decode()
+    assert 'aria-label="Дата обнаружения: время"' in page
+
+
 def test_the_deadline_counts_down_in_hours_then_shows_how_late_it_is():
     now = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     breach = DataBreach(notification_due_at=now + timedelta(hours=41, minutes=20))
