@@ -19,3 +19,16 @@ def on_any_sign_in(sender, request, user, **kwargs):
     from privacy.services import dormant
 
     dormant.cancel_notice(user)
+
+
+@receiver(auth_signals.user_logged_in, dispatch_uid="privacy.adopt_visitor_choices")
+def adopt_cookie_choices(sender, request, user, **kwargs):
+    # The cookie banner answered on this browser just before signing in is the member's
+    # answer too, unless they gave one of their own before (privacy/services/consent.py).
+    from privacy.services import consent
+
+    context = getattr(request, "consent", None) if request is not None else None
+    if context is None:
+        return
+    if consent.adopt_visitor_choices_at_sign_in(context.visitor_id, user, request=request):
+        context.refresh()

@@ -75,6 +75,7 @@ class ConsentRecord(models.Model):
         SMS_REPLY = "sms_reply", _("SMS reply")
         STAFF = "staff", _("Staff")
         CARRY_OVER = "carry_over", _("Carried over from the visitor's choices at sign-up")
+        SIGN_IN = "sign_in", _("Carried over from the choices made on this device at sign-in")
         OBJECTION = "objection", _("Objection in the privacy center")
 
     user = models.ForeignKey(

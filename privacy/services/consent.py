@@ -292,7 +292,12 @@ def apply_browser_signals(
 
 
 def carry_over_visitor_choices(
-    visitor_id: uuid.UUID | None, user, *, request=None, policy_version: str = ""
+    visitor_id: uuid.UUID | None,
+    user,
+    *,
+    request=None,
+    policy_version: str = "",
+    source: str = Source.CARRY_OVER,
 ) -> int:
     """Copy an anonymous visitor's current choices to the member who just signed up.
 
@@ -306,11 +311,24 @@ def carry_over_visitor_choices(
     record_choices(
         Subject.of(user),
         {purpose: state.granted for purpose, state in states.items()},
-        source=Source.CARRY_OVER,
+        source=source,
         policy_version=policy_version,
         request=request,
     )
     return len(states)
+
+
+def adopt_visitor_choices_at_sign_in(visitor_id: uuid.UUID | None, user, *, request=None) -> int:
+    """At sign-in, give a member who never answered the cookie banner the answers just
+    given on this browser before signing in (by the same person), so the banner does not
+    ask again. A member who has answered keeps their own answers. Return how many
+    purposes were recorded.
+    """
+    if visitor_id is None:
+        return 0
+    if any(purpose in BANNER_PURPOSES for purpose in current_states(Subject.of(user))):
+        return 0
+    return carry_over_visitor_choices(visitor_id, user, request=request, source=Source.SIGN_IN)
 
 
 def _request_context(request) -> dict:

@@ -390,3 +390,51 @@ def test_staff_edit_purpose_texts_but_not_keys(admin_client):
     purpose.refresh_from_db()
     assert (purpose.key, purpose.name) == ("functional", "Conveniences")
     assert admin_client.get(reverse("admin:privacy_consentpurpose_add")).status_code == 403
+
+
+# --- Choices made before signing in -------------------------------------------------------
+
+
+def sign_in(client, member):
+    from tests.factories import PASSWORD
+
+    response = client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def member_states(member):
+    return dict(ConsentState.objects.filter(user=member).values_list("purpose", "granted"))
+
+
+def test_a_member_who_never_chose_keeps_the_answer_given_just_before_signing_in(client):
+    member = make_member()
+    client.post(BANNER, {"choice": "reject", "next": "/"})
+
+    sign_in(client, member)
+    html = client.get(reverse("home")).content.decode()
+
+    assert "consent-banner" not in html  # not asked twice in a minute
+    assert member_states(member) == {purpose: False for purpose in consent.BANNER_PURPOSES}
+    assert set(ConsentRecord.objects.filter(user=member).values_list("source", flat=True)) == {
+        "sign_in"
+    }
+
+
+def test_a_member_who_chose_before_keeps_their_own_answers_at_sign_in(client):
+    member = make_member()
+    consent.record_choices(consent.Subject.of(member), {"analytics": True}, source="settings")
+    client.post(BANNER, {"choice": "reject", "next": "/"})
+
+    sign_in(client, member)
+
+    assert member_states(member) == {"analytics": True}
+    assert "consent-banner" not in client.get(reverse("home")).content.decode()
+
+
+def test_signing_in_without_a_choice_on_this_browser_still_asks(client):
+    member = make_member()
+
+    sign_in(client, member)
+
+    assert member_states(member) == {}
+    assert "consent-banner" in client.get(reverse("home")).content.decode()
