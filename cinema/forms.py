@@ -48,16 +48,43 @@ class FilmSearchForm(forms.Form):
         self.fields["genre"].choices = [("", _("All genres"))] + [(g.slug, g.name) for g in genres]
 
 
+class SeatsField(forms.Field):
+    """The seats ticked on the map: a list of labels, checked by the booking service
+    (which knows the auditorium and what is taken, under the showtime's lock)."""
+
+    widget = forms.CheckboxSelectMultiple  # reads every ticked box of the name
+
+    def to_python(self, value) -> list[str]:
+        return [str(label).strip().upper() for label in value or [] if str(label).strip()]
+
+
 class BookingForm(forms.Form):
-    seat_count = forms.IntegerField(label=_("Number of seats"), min_value=1, initial=2)
+    seat_count = forms.IntegerField(
+        label=_("Number of seats"), min_value=1, initial=2, required=False
+    )
+    seats = SeatsField(label=_("Choose your seats"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # The service enforces the limit; the widget's max only helps the member.
         self.fields["seat_count"].widget.attrs["max"] = app_settings.MAX_SEATS_PER_BOOKING
-        self.fields["seat_count"].help_text = _("Up to %(max)d seats per booking.") % {
-            "max": app_settings.MAX_SEATS_PER_BOOKING
-        }
+        self.fields["seat_count"].help_text = _(
+            "Up to %(max)d seats per booking. Seats you tick on the map below count instead."
+        ) % {"max": app_settings.MAX_SEATS_PER_BOOKING}
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("seats") and not cleaned.get("seat_count") and not self.errors:
+            self.add_error(
+                "seat_count", _("Give a number of seats, or tick the seats you want on the map.")
+            )
+        return cleaned
+
+    def chosen(self) -> set[str]:
+        """The seats the member ticked (also on a form shown again with errors)."""
+        if not self.is_bound:
+            return set()
+        return set(self.fields["seats"].to_python(self.data.getlist("seats")))
 
     def save(self, member, *, showtime_id: int, actor):
         """Book the seats; a refusal becomes an error on the form and returns None."""
@@ -66,6 +93,7 @@ class BookingForm(forms.Form):
                 member,
                 showtime_id=showtime_id,
                 seat_count=self.cleaned_data["seat_count"],
+                seats=self.cleaned_data["seats"],
                 actor=actor,
             )
         except booking_service.BookingError as error:

@@ -131,6 +131,14 @@ def showtime_for_booking(showtime_id: int) -> Showtime:
     )
 
 
+def taken_seats(showtime: Showtime) -> set[str]:
+    """The seats of ``showtime`` held by active bookings (1 query)."""
+    booked = Booking.objects.filter(
+        showtime=showtime, status__in=Booking.ACTIVE_STATUSES
+    ).values_list("seats", flat=True)
+    return {seat for seats in booked for seat in seats}
+
+
 # --- Bookings ------------------------------------------------------------------------------
 
 

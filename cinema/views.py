@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cinema import charts, selectors
+from cinema.app_settings import app_settings
 from cinema.celery import app as celery_app
 from cinema.forms import (
     BookingForm,
@@ -170,10 +171,24 @@ def book(request, showtime_id):
             )
             return redirect("cinema:booking_detail", code=booking.code)
     seats_left = max(showtime.capacity - showtime.seats_taken, 0)
+    chosen = form.chosen()
+    seat_rows = booking_service.seat_map(
+        selectors.taken_seats(showtime),
+        capacity=showtime.capacity,
+        per_row=app_settings.SEATS_PER_ROW,
+    )
     return render(
         request,
         "cinema/book.html",
-        {"showtime": showtime, "form": form, "seats_left": seats_left},
+        {
+            "showtime": showtime,
+            "form": form,
+            "seats_left": seats_left,
+            "seat_rows": seat_rows,
+            "chosen": chosen,
+            # The map opens by itself when the member used it or it holds an error.
+            "map_open": bool(chosen) or "seats" in form.errors,
+        },
     )
 
 

@@ -14,6 +14,7 @@ booked. A provider that talks to a remote service should keep that call short.
 
 import logging
 import secrets
+from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
@@ -43,6 +44,11 @@ MESSAGES = {
         "of the screening."
     ),
     "invalid_seat_count": _("Choose at least one seat."),
+    "unknown_seat": _("There is no seat %(seat)s in this auditorium."),
+    "seats_taken": _(
+        "Someone else has just booked %(seats)s. Your choice is kept: pick other seats, or "
+        "clear the map and give a number of seats."
+    ),
     "too_many_seats": _("You can book at most %(max)d seats at a time."),
     "sold_out": _("Sorry, this showtime is sold out."),
     "not_enough_seats": _("Only %(available)d seats are left for this showtime."),
@@ -52,8 +58,10 @@ MESSAGES = {
     ),
     "not_active": _("This booking has already been cancelled."),
 }
-# Refusals about the number of seats belong next to that field on the form.
+# Refusals about the number of seats belong next to that field on the form; about the
+# seats chosen on the map, next to the map.
 SEAT_COUNT_ERRORS = {"invalid_seat_count", "too_many_seats", "not_enough_seats"}
+SEAT_CHOICE_ERRORS = {"unknown_seat", "seats_taken"}
 
 
 class BookingError(Exception):
@@ -70,6 +78,8 @@ class BookingError(Exception):
 
     @property
     def field(self) -> str | None:
+        if self.code in SEAT_CHOICE_ERRORS:
+            return "seats"
         return "seat_count" if self.code in SEAT_COUNT_ERRORS else None
 
 
@@ -82,6 +92,58 @@ def seat_label(index: int, *, per_row: int) -> str:
         row, remainder = divmod(row - 1, 26)
         letters = chr(ord("A") + remainder) + letters
     return f"{letters}{number + 1}"
+
+
+def seat_index(label: str, *, per_row: int) -> int | None:
+    """The 0-based index of seat ``label`` (the inverse of :func:`seat_label`), or None."""
+    letters = label.rstrip("0123456789")
+    number = label[len(letters) :]
+    if not (letters.isascii() and letters.isalpha() and letters.isupper()):
+        return None
+    if not number.isdigit() or number != str(int(number)) or not 1 <= int(number) <= per_row:
+        return None
+    row = 0
+    for letter in letters:
+        row = row * 26 + (ord(letter) - ord("A") + 1)
+    return (row - 1) * per_row + int(number) - 1
+
+
+@dataclass(frozen=True)
+class Seat:
+    label: str
+    number: int  # within its row, from 1
+    taken: bool
+
+
+@dataclass(frozen=True)
+class SeatRow:
+    name: str  # "A", "B", ... "AA"
+    seats: list[Seat]
+
+
+def seat_map(taken: set[str], *, capacity: int, per_row: int) -> list[SeatRow]:
+    """The auditorium's seats row by row (row A nearest the screen), each free or taken."""
+    rows: list[SeatRow] = []
+    for index in range(capacity):
+        label = seat_label(index, per_row=per_row)
+        number = index % per_row + 1
+        if number == 1:
+            rows.append(SeatRow(name=label[: -len(str(number))], seats=[]))
+        rows[-1].seats.append(Seat(label=label, number=number, taken=label in taken))
+    return rows
+
+
+def chosen_seats(labels, *, capacity: int, per_row: int) -> list[str]:
+    """The seats a member ticked, checked and in seat order; ``BookingError`` for one that
+    does not exist in the auditorium (as typed, or by position beyond its capacity)."""
+    indexes = {}
+    for raw in labels:
+        label = str(raw).strip().upper()
+        index = seat_index(label, per_row=per_row)
+        if index is None or index >= capacity:
+            raise BookingError("unknown_seat", seat=str(raw)[:8])
+        indexes[index] = label
+    return [indexes[index] for index in sorted(indexes)]
 
 
 def allocate_seats(taken: set[str], *, count: int, capacity: int, per_row: int) -> list[str]:
@@ -121,18 +183,32 @@ def check_may_book(member, showtime: Showtime, *, now=None) -> None:
             raise BookingError("age_restricted", rating=rating, age=film.minimum_age)
 
 
-def book_seats(member, *, showtime_id: int, seat_count: int, actor, now=None) -> Booking:
-    """Book ``seat_count`` seats of a showtime for ``member`` and email a confirmation.
+def book_seats(
+    member,
+    *,
+    showtime_id: int,
+    seat_count: int | None = None,
+    seats: list[str] | None = None,
+    actor,
+    now=None,
+) -> Booking:
+    """Book seats of a showtime for ``member`` and email a confirmation.
 
-    Refuses (``BookingError``) an unverified member, a showtime that has started, a film
-    rated above the member's age, more seats than allowed or left. ``Showtime.DoesNotExist``
-    propagates for an unknown showtime.
+    Either the ``seats`` the member chose on the map (labels such as ``"C7"``), or
+    ``seat_count`` seats allocated for them (the best free seats, row by row); chosen seats
+    win when both are given. Refuses (``BookingError``) an unverified member, a showtime
+    that has started, a film rated above the member's age, more seats than allowed or left,
+    a seat that does not exist or was taken meanwhile. ``Showtime.DoesNotExist`` propagates
+    for an unknown showtime.
     """
     now = now or timezone.now()
     if not EmailAddress.objects.filter(user=member, verified=True).exists():
         raise BookingError("not_verified")
     maximum = app_settings.MAX_SEATS_PER_BOOKING
-    if seat_count < 1:
+    per_row = app_settings.SEATS_PER_ROW
+    if seats:
+        seat_count = len({str(label).strip().upper() for label in seats})
+    if not seat_count or seat_count < 1:
         raise BookingError("invalid_seat_count")
     if seat_count > maximum:
         raise BookingError("too_many_seats", max=maximum)
@@ -149,23 +225,26 @@ def book_seats(member, *, showtime_id: int, seat_count: int, actor, now=None) ->
                 showtime=showtime, status__in=Booking.ACTIVE_STATUSES
             ).values_list("seats", flat=True)
         )
-        taken = {seat for seats in active for seat in seats}
+        taken = {seat for booked in active for seat in booked}
+        if seats:
+            seats = chosen_seats(seats, capacity=showtime.capacity, per_row=per_row)
+            if clash := [seat for seat in seats if seat in taken]:
+                raise BookingError("seats_taken", seats=", ".join(clash))
         available = showtime.capacity - len(taken)
         if available <= 0:
             raise BookingError("sold_out")
         if seat_count > available:
             raise BookingError("not_enough_seats", available=available)
+        if not seats:
+            seats = allocate_seats(
+                taken, count=seat_count, capacity=showtime.capacity, per_row=per_row
+            )
         booking = Booking.objects.create(
             showtime=showtime,
             user=member,
             code=new_booking_code(),
             seat_count=seat_count,
-            seats=allocate_seats(
-                taken,
-                count=seat_count,
-                capacity=showtime.capacity,
-                per_row=app_settings.SEATS_PER_ROW,
-            ),
+            seats=seats,
             unit_price=showtime.price,
             total_price=showtime.price * seat_count,
             currency=showtime.currency,

@@ -304,3 +304,80 @@ def test_booking_email_is_rendered_in_the_members_language(mailoutbox):
     html = mailoutbox[0].alternatives[0][0]
     assert '<html lang="ru">' in html
     assert "Фильм" in mailoutbox[0].subject
+
+
+# --- Seats chosen on the map ----------------------------------------------------------------
+
+
+def choose(member, showtime, seats, **more):
+    return book_seats(member, showtime_id=showtime.pk, seats=seats, actor=member, **more)
+
+
+def test_a_member_books_the_seats_they_chose_in_seat_order(settings, mailoutbox):
+    settings.CINEMA_SEATS_PER_ROW = 10
+    member = make_member()
+    showtime = make_showtime(capacity=40, price="2000")
+
+    booking = choose(member, showtime, ["c2", "B10 ", "C1"], seat_count=6)
+
+    booking.refresh_from_db()
+    assert booking.seats == ["B10", "C1", "C2"]  # row by row, whatever the order ticked
+    assert booking.seat_count == 3  # the seats chosen, not the number typed
+    assert booking.total_price == 6000
+    assert len(mailoutbox) == 1
+
+
+def test_seats_someone_else_booked_meanwhile_are_named_and_nothing_is_booked():
+    showtime = make_showtime(capacity=30)
+    make_booking(showtime=showtime, seat_count=2, seats=["A4", "A5"])
+    member = make_member()
+
+    with pytest.raises(BookingError) as refused:
+        choose(member, showtime, ["A3", "A4", "A5"])
+
+    assert refused.value.code == "seats_taken"
+    assert refused.value.field == "seats"
+    assert "A4, A5" in refused.value.message
+    assert not Booking.objects.filter(user=member).exists()
+
+
+def test_a_cancelled_bookings_seats_can_be_chosen_again():
+    showtime = make_showtime(capacity=30)
+    make_booking(showtime=showtime, seat_count=1, seats=["A1"], status="cancelled")
+
+    booking = choose(make_member(), showtime, ["A1"])
+
+    assert booking.seats == ["A1"]
+
+
+@pytest.mark.parametrize("seat", ["A13", "A0", "C1", "A01", "1A", "Ä1", "A-1", "<b>"])
+def test_a_seat_that_does_not_exist_in_the_auditorium_is_refused(settings, seat):
+    settings.CINEMA_SEATS_PER_ROW = 12
+    showtime = make_showtime(capacity=24)  # rows A and B
+
+    with pytest.raises(BookingError) as refused:
+        choose(make_member(), showtime, ["A1", seat])
+
+    assert refused.value.code == "unknown_seat"
+    assert refused.value.field == "seats"
+    assert not Booking.objects.exists()
+
+
+def test_more_chosen_seats_than_allowed_are_refused(settings):
+    settings.CINEMA_MAX_SEATS_PER_BOOKING = 2
+
+    with pytest.raises(BookingError) as refused:
+        choose(make_member(), make_showtime(), ["A1", "A2", "A3"])
+
+    assert refused.value.code == "too_many_seats"
+
+
+def test_the_map_lists_every_seat_row_by_row_with_the_taken_ones():
+    rows = booking_service.seat_map({"A2", "B1"}, capacity=26, per_row=12)
+
+    assert [(row.name, len(row.seats)) for row in rows] == [("A", 12), ("B", 12), ("C", 2)]
+    assert [seat.label for seat in rows[0].seats[:3]] == ["A1", "A2", "A3"]
+    assert [seat.label for row in rows for seat in row.seats if seat.taken] == ["A2", "B1"]
+    assert all(
+        booking_service.seat_index(seat_label(i, per_row=12), per_row=12) == i for i in range(800)
+    )

@@ -139,6 +139,73 @@ def test_refusal_is_shown_on_the_form_and_keeps_the_input(client, settings):
     assert 'aria-invalid="true"' in body
 
 
+def test_the_booking_page_shows_the_seat_map_with_the_taken_seats_disabled(client, settings):
+    settings.CINEMA_SEATS_PER_ROW = 10
+    client.force_login(make_member())
+    showtime = make_showtime(capacity=25)
+    make_booking(showtime=showtime, seat_count=2, seats=["A3", "A4"])
+
+    body = client.get(reverse("cinema:book", args=[showtime.pk])).content.decode()
+
+    assert body.count('name="seats"') == 25
+    assert 'value="A3" id="seat-A3" disabled' in body
+    assert 'value="A5" id="seat-A5">' in body
+    assert "Row A, seat 3, taken" in body and "Row C, seat 5" in body
+    assert '<details class="seat-map-box">' in body  # closed until used
+
+
+def test_a_member_books_the_seats_they_ticked(client, mailoutbox):
+    member = make_member()
+    client.force_login(member)
+    showtime = make_showtime(capacity=50)
+
+    response = client.post(
+        reverse("cinema:book", args=[showtime.pk]),
+        {"seat_count": "2", "seats": ["B3", "B4", "B5"]},
+        follow=True,
+    )
+
+    booking = Booking.objects.get()
+    assert booking.user == member and booking.seats == ["B3", "B4", "B5"]
+    assert booking.seat_count == 3
+    assert response.redirect_chain[-1][0] == reverse("cinema:booking_detail", args=[booking.code])
+    assert "B3, B4, B5" in response.content.decode()
+
+
+def test_a_seat_taken_meanwhile_is_named_on_the_map_and_the_rest_of_the_choice_kept(client):
+    client.force_login(make_member())
+    showtime = make_showtime(capacity=50)
+    make_booking(showtime=showtime, seat_count=1, seats=["C7"])
+
+    response = client.post(
+        reverse("cinema:book", args=[showtime.pk]), {"seat_count": "2", "seats": ["C6", "C7"]}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["seats"] == [
+        "Someone else has just booked C7. Your choice is kept: pick other seats, or clear the "
+        "map and give a number of seats."
+    ]
+    body = response.content.decode()
+    assert 'value="C6" id="seat-C6" checked' in body
+    assert 'value="C7" id="seat-C7" disabled' in body
+    assert '<details class="seat-map-box" open>' in body
+    assert 'aria-describedby="seat-map-help seat-map-errors"' in body
+    assert Booking.objects.count() == 1
+
+
+def test_neither_seats_nor_a_number_is_a_clear_error(client):
+    client.force_login(make_member())
+    showtime = make_showtime()
+
+    response = client.post(reverse("cinema:book", args=[showtime.pk]), {"seat_count": ""})
+
+    assert response.context["form"].errors["seat_count"] == [
+        "Give a number of seats, or tick the seats you want on the map."
+    ]
+    assert not Booking.objects.exists()
+
+
 def test_age_refusal_is_a_form_error(client):
     client.force_login(make_member(date_of_birth=timezone.localdate() - timedelta(days=365 * 13)))
     showtime = make_showtime(film=make_film(age_rating="18+"))

@@ -25,7 +25,8 @@ from cinema.models import Booking
 from privacy import tasks
 from privacy.models import ConsentState, DataExport, ErasureJob
 from privacy.services import consent, export
-from tests.cinema.factories import make_cinema, make_film, make_showtime
+from tests.cinema.factories import make_booking, make_cinema, make_film, make_showtime
+from tests.e2e.axe import describe, violations
 from tests.factories import PASSWORD, make_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -269,6 +270,36 @@ def test_booking_from_the_programme_by_keyboard(keyboard_only: Page, live_server
     expect(page.get_by_role("status")).to_contain_text(f"Your booking {booking.code} is confirmed.")
     snap(page, "02-confirmed")
     assert booking.user == member and booking.seats == ["A1", "A2", "A3"]
+
+
+def test_seats_chosen_on_the_map_by_keyboard(keyboard_only: Page, live_server, settings, snap):
+    settings.CINEMA_SEATS_PER_ROW = 10
+    page = keyboard_only
+    member = make_member(email="keys.seats@example.com")
+    showtime = make_showtime(film=make_film(title="Steppe Wind"), capacity=30, price="2500")
+    make_booking(showtime=showtime, seat_count=1, seats=["B5"])
+
+    sign_in(page, live_server.url, member.email)
+    page.goto(f"{live_server.url}/showtimes/{showtime.pk}/book/")
+    # The map is one Tab stop until it is opened.
+    follow(page, page.get_by_text("Choose your seats on the map"))
+    seat_b4 = page.get_by_role("checkbox", name="Row B, seat 4", exact=True)
+    taken = page.get_by_role("checkbox", name="Row B, seat 5, taken", exact=True)
+    expect(taken).to_be_disabled()
+    found = violations(page)
+    assert not found, describe(found)
+    tab_to(page, seat_b4)
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # the taken B5 is no Tab stop: next is B6
+    expect(page.get_by_role("checkbox", name="Row B, seat 6", exact=True)).to_be_focused()
+    page.keyboard.press("Space")
+    snap(page, "01-two-seats-ticked")
+    follow(page, page.get_by_role("button", name="Book seats"))
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Booking ")
+    booking = Booking.objects.get(user=member)
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Booking {booking.code}")
+    assert booking.seats == ["B4", "B6"]
 
 
 def test_export_requested_and_downloaded_by_keyboard(
