@@ -77,9 +77,12 @@ def _ensure_demo_accounts() -> int:
     User = get_user_model()
     created = 0
     with transaction.atomic():
-        # The role as migrations define it (idempotent; adds nothing beyond its definition).
+        # The role exactly as roles.py defines it. A demo database seeded by an older
+        # version gave this group every permission of three apps; in the demo (and only
+        # here: operators' own additions to a role are never taken away) it is reset.
         roles.sync_roles(django_apps)
         group = Group.objects.get(name=PRIVACY_OFFICER_GROUP)
+        group.permissions.set(roles.role_permissions(django_apps, PRIVACY_OFFICER_GROUP))
         extra = Q()
         for app_label, codename in DEMO_OFFICER_EXTRA_PERMISSIONS:
             extra |= Q(content_type__app_label=app_label, codename=codename)

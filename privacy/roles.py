@@ -67,13 +67,18 @@ def sync_roles(apps, *, using: str = "default") -> None:
             app_config.models_module = had_module
 
     Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, spec in ROLES.items():
-        wanted = Q(content_type__app_label__in=spec["apps"])
-        for app_label, codename in spec["permissions"]:
-            wanted |= Q(content_type__app_label=app_label, codename=codename)
+    for name in ROLES:
         group, _ = Group.objects.using(using).get_or_create(name=name)
-        group.permissions.add(*Permission.objects.using(using).filter(wanted))
+        group.permissions.add(*role_permissions(apps, name, using=using))
+
+
+def role_permissions(apps, name: str, *, using: str = "default"):
+    """The permissions role ``name`` is defined to have (a queryset), and no others."""
+    spec = ROLES[name]
+    wanted = Q(content_type__app_label__in=spec["apps"])
+    for app_label, codename in spec["permissions"]:
+        wanted |= Q(content_type__app_label=app_label, codename=codename)
+    return apps.get_model("auth", "Permission").objects.using(using).filter(wanted)
 
 
 def remove_roles(apps, *, using: str = "default") -> None:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 
 from cinema import demo
@@ -21,6 +22,22 @@ def test_seed_creates_demo_logins_that_can_sign_in(client):
     )
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
+
+
+def test_seeding_again_takes_back_what_an_older_demo_gave_the_officer_role():
+    demo.seed_demo(members=0, seed=1)
+    group = Group.objects.get(name=demo.PRIVACY_OFFICER_GROUP)
+    # What the demo of earlier versions granted: every permission of three apps.
+    group.permissions.add(*Permission.objects.filter(content_type__app_label="accounts"))
+    assert group.permissions.filter(codename="change_user").exists()
+
+    demo.seed_demo(members=0, seed=1)
+
+    assert not group.permissions.filter(codename="change_user").exists()
+    assert group.permissions.filter(codename="view_user").exists()
+    officer = User.objects.get(email=demo.OFFICER_EMAIL)
+    officer = User.objects.get(pk=officer.pk)  # a fresh permission cache
+    assert not officer.has_perm("accounts.change_user")
 
 
 def test_the_demo_officer_has_the_privacy_officer_role_and_no_more(client):
