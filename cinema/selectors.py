@@ -5,6 +5,7 @@ of data (the tests prove it at two data sizes): every relation a page shows is f
 with ``select_related``/``prefetch_related`` here, never lazily in a template.
 """
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -12,7 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cinema.models import Booking, Cinema, Film, Genre, MemberPreferences, Showtime
 
@@ -75,6 +76,28 @@ def programme(
             cinemas.append(CinemaTimes(cinema=showtime.cinema))
         cinemas[-1].showtimes.append(showtime)
     return films
+
+
+def programme_fingerprint(films: list[FilmProgramme]) -> str:
+    """A digest of everything the programme's film list shows, for caching its HTML.
+
+    Content-addressed: any change to a title, a rating, a runtime, a cinema's name or city,
+    a time, or which showtimes are listed gives another digest, so a cached list is never
+    stale and nothing has to invalidate it. The language and time zone it is rendered in
+    are part of it too.
+    """
+    shown = [
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+    ]
+    for entry in films:
+        film = entry.film
+        shown.append((film.pk, film.slug, film.title, film.age_rating, film.runtime_minutes))
+        for group in entry.cinemas:
+            cinema = group.cinema
+            shown.append((cinema.pk, cinema.name, cinema.city))
+            shown.extend((s.pk, s.starts_at.isoformat()) for s in group.showtimes)
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
 def cities() -> list[str]:

@@ -93,7 +93,15 @@ def programme(request):
     return render(
         request,
         "cinema/programme.html",
-        {"form": form, "films": films, "day": day, "cinemas": cinemas},
+        {
+            "form": form,
+            "films": films,
+            "day": day,
+            "cinemas": cinemas,
+            # The film list's HTML is cached under a digest of what it shows (most of the
+            # page's rendering time; the same for every visitor).
+            "films_key": selectors.programme_fingerprint(films),
+        },
     )
 
 

@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cinema.models import Booking, MemberPreferences
 from cinema.services.booking import book_seats
@@ -70,6 +72,33 @@ def test_programme_hides_past_showtimes_and_inactive_cinemas(client):
 
     assert response.context["films"] == []
     assert "No showtimes match these filters." in response.content.decode()
+
+
+def test_the_cached_programme_shows_every_change_at_once_in_each_language(client):
+    # The film list's HTML is cached by what it shows: a change is never served stale.
+    film = make_film(title="Dune Sea")
+    showtime = make_showtime(film=film, starts_at=tomorrow_at(18))
+    url, day = reverse("cinema:programme"), {"day": tomorrow_at(0).date().isoformat()}
+    response = client.get(url, day)
+    assert "Dune Sea" in response.content.decode() and "18:00" in response.content.decode()
+    key = make_template_fragment_key("programme_films", [response.context["films_key"]])
+    stored = cache.get(key)
+    assert "Dune Sea" in stored  # the next visitor gets this list without rendering it
+
+    film.title = "Dune Sea (restored)"
+    film.save()
+    showtime.starts_at = tomorrow_at(19, 45)
+    showtime.save()
+    changed = client.get(url, day).content.decode()
+    assert "Dune Sea (restored)" in changed and "19:45" in changed and "18:00" not in changed
+
+    make_showtime(film=make_film(title="Arctic"), starts_at=tomorrow_at(21))
+    assert "Arctic" in client.get(url, day).content.decode()
+
+    with translation.override("en"):  # restores the test's language after the request
+        russian = client.get(url, day, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Забронировать «Arctic» на 21:00" in russian
+    assert "Book Arctic at 21:00" in client.get(url, day).content.decode()
 
 
 def test_visitor_searches_films_by_title_and_genre(client):
