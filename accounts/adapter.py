@@ -1,6 +1,26 @@
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 
 from accounts.services import signup
+
+
+@dataclass(frozen=True)
+class PortalSite:
+    """What allauth's emails call ``current_site``: the portal's name and address.
+
+    Without django.contrib.sites, allauth names the site after the request's host
+    ("Hello from 127.0.0.1:8000!"); our emails say MARQUEE_SITE_NAME and MARQUEE_SITE_URL.
+    """
+
+    name: str
+    domain: str
+
+
+def portal_site() -> PortalSite:
+    return PortalSite(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -19,6 +39,10 @@ class AccountAdapter(DefaultAccountAdapter):
             # accounts.social_adapter after the user row exists (it calls us with commit=False).
             signup.record_signup(user, request=request)
         return user
+
+    def send_mail(self, template_prefix, email, context):
+        # allauth's own emails greet and sign with the portal's name, like ours.
+        super().send_mail(template_prefix, email, {**context, "current_site": portal_site()})
 
     # --- Signing in while the account waits for deletion (privacy/views/deletion.py) ---
     # The account is inactive during the grace period. allauth would stop at its "inactive"

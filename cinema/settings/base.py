@@ -471,6 +471,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# With the console email backend (development and the demo), each email is printed on the
+# worker's standard output so that a developer can open its links. Celery would route that
+# output through logging, whose filter (cinema/logging.py) blanks the links' tokens.
+CELERY_WORKER_REDIRECT_STDOUTS = (
+    EMAIL_DELIVERY_BACKEND != "django.core.mail.backends.console.EmailBackend"
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

@@ -61,6 +61,18 @@ def test_signup_stores_exactly_what_the_form_showed_and_sends_verification(clien
     assert "/accounts/confirm-email/" in mail.outbox[0].body
 
 
+def test_allauths_emails_carry_the_portals_name_not_the_request_host(client, settings):
+    settings.SITE_NAME = "Marquee Cinemas"
+    settings.SITE_URL = "https://cinema.example"
+
+    client.post(reverse("account_signup"), signup_data(preferred_language="en"))
+
+    [message] = mail.outbox
+    assert "Hello from Marquee Cinemas!" in message.body
+    assert "cinema.example" in message.body
+    assert "testserver" not in message.body.replace("http://testserver/accounts/", "")
+
+
 def test_optional_fields_are_stored_when_given(client):
     client.post(
         reverse("account_signup"),

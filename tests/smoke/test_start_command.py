@@ -1,5 +1,6 @@
 """The README's run command, for real: embedded mode on a fresh data directory."""
 
+import http.cookiejar
 import os
 import re
 import shutil
@@ -7,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -60,6 +62,17 @@ def test_run_command_serves_the_portal_with_demo_logins_and_stops_cleanly(tmp_pa
         assert (tmp_path / "data" / "db.sqlite3").exists()
         assert (tmp_path / "data" / "broker").is_dir()
         assert not (ROOT / "control").exists()  # broker bookkeeping stays in the data dir
+
+        # Emails are printed by the worker with working links to this server: a password
+        # reset for the demo member, as a developer would try it.
+        _request_password_reset(url, "member@marquee.example")
+        reset_link = re.compile(rf"{re.escape(url)}accounts/password/reset/key/[\w-]+/")
+        while not reset_link.search(log_path.read_text(errors="replace")):
+            assert time.monotonic() < deadline + 60, log_path.read_text()
+            time.sleep(0.5)
+        email = log_path.read_text(errors="replace")
+        assert f"127.0.0.1:{port}" in email.split("Password Reset")[-1]  # the footer's address
+        assert "Hello from Marquee!" in email
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -71,6 +84,21 @@ def test_run_command_serves_the_portal_with_demo_logins_and_stops_cleanly(tmp_pa
     assert process.returncode == 0, output
     assert "Stopped." in output
     assert "Warm shutdown" in output  # the worker was stopped, not orphaned
+
+
+def _request_password_reset(base_url: str, email: str) -> None:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form_url = base_url + "accounts/password/reset/"
+    with opener.open(form_url, timeout=10) as response:  # the CSRF cookie and token
+        page = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "email": email}).encode()
+    request = urllib.request.Request(  # noqa: S310 - the local server under test
+        form_url, data=data, headers={"Referer": form_url}
+    )
+    with opener.open(request, timeout=10) as response:
+        assert response.status == 200
 
 
 def _get_when_up(url: str, timeout: float = 60) -> str:

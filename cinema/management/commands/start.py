@@ -67,6 +67,8 @@ class Command(BaseCommand):
             ]  # fmt: skip
             commands["beat"] = [python, "-m", "celery", "-A", "cinema", "beat", "--loglevel=INFO"]
         env = {**os.environ, "MARQUEE_NO_BOOTSTRAP": "1", "PYTHONUNBUFFERED": "1"}
+        # Links in emails point at this server (unless the operator set the address).
+        env.setdefault("MARQUEE_SITE_URL", f"http://{host}:{port}")
         children = {}
         for name, command in commands.items():
             # A session of its own: Ctrl-C reaches only this supervisor, which then stops the
