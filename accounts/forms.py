@@ -53,6 +53,13 @@ class ProfileFieldsMixin(forms.Form):
         label=_("Phone number"),
         required=False,
         help_text=_("Optional. International format, for example +7 701 234 5678."),
+        # The library's own message gives a national example ("8 (71234) 5 67 89") that
+        # contradicts the hint above.
+        error_messages={
+            "invalid": _(
+                "Enter a valid phone number in international format, for example +7 701 234 5678."
+            )
+        },
     )
     date_of_birth = forms.DateField(
         label=_("Date of birth"),

@@ -66,6 +66,19 @@ def test_profile_refuses_an_underage_birth_date_and_keeps_the_old_one(client):
     assert me.date_of_birth.year == 1990
 
 
+def test_a_bad_phone_number_gets_the_international_example_and_keeps_the_old_one(client):
+    me = make_member(email="aigerim@example.com", phone="+77011112233")
+    client.force_login(me)
+
+    response = client.post(reverse("accounts:profile"), profile_data(phone="8 701"))
+
+    assert response.context["form"].errors["phone"] == [
+        "Enter a valid phone number in international format, for example +7 701 234 5678."
+    ]
+    me.refresh_from_db()
+    assert me.phone.as_e164 == "+77011112233"
+
+
 def test_language_switch_is_remembered_on_the_account(client):
     me = make_member(email="aigerim@example.com")
     client.force_login(me)

@@ -156,7 +156,11 @@ def test_invalid_phone_is_refused_and_the_form_keeps_the_other_input(client):
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "phone number" in body.lower()
+    # The error gives the same international example as the hint, never a national one.
+    assert response.context["form"].errors["phone"] == [
+        "Enter a valid phone number in international format, for example +7 701 234 5678."
+    ]
+    assert "8 (71234)" not in body
     assert 'value="Petrova"' in body
     assert not User.objects.exists()
 
