@@ -30,6 +30,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from privacy.models import AuditChainHead, AuditEntry
 
@@ -70,6 +71,38 @@ class Action:
     RETENTION_RUN = "retention.run"
     RETENTION_CHANGED = "retention.changed"
     AUDIT_PRUNED = "audit.pruned"
+
+
+# What the audit log's filter calls each action (privacy/admin/audit.py).
+ACTION_LABELS = {
+    Action.STAFF_VIEWED: _lazy("Staff opened a member's record"),
+    Action.STAFF_LISTED: _lazy("Staff saw a member on a list"),
+    Action.STAFF_CHANGED: _lazy("Staff changed a record"),
+    Action.STAFF_DELETED: _lazy("Staff deleted a record"),
+    Action.STAFF_EXPORTED: _lazy("Staff exported a member's data"),
+    Action.REQUEST_OPENED: _lazy("Request received"),
+    Action.REQUEST_STATUS: _lazy("Request status changed"),
+    Action.REQUEST_EXTENDED: _lazy("Request deadline extended"),
+    Action.REQUEST_VERIFIED: _lazy("Requester's identity verified"),
+    Action.REQUEST_ASSIGNED: _lazy("Request assigned"),
+    Action.REQUEST_LINKED: _lazy("Request attached to a member"),
+    Action.EXPORT_REQUESTED: _lazy("Export started by staff"),
+    Action.EXPORT_BUILT: _lazy("Export built"),
+    Action.EXPORT_DOWNLOADED: _lazy("Export downloaded"),
+    Action.RESTRICTION_ON: _lazy("Processing restricted"),
+    Action.RESTRICTION_OFF: _lazy("Restriction lifted"),
+    Action.OBJECTION: _lazy("Objection recorded"),
+    Action.BREACH_RECORDED: _lazy("Breach recorded"),
+    Action.BREACH_CHANGED: _lazy("Breach changed"),
+    Action.BREACH_MEMBERS_ADDED: _lazy("Members added to a breach"),
+    Action.BREACH_NOTIFIED: _lazy("Members told of a breach"),
+    Action.ERASURE_SCHEDULED: _lazy("Erasure scheduled"),
+    Action.ERASURE_CANCELLED: _lazy("Erasure cancelled"),
+    Action.ERASURE_DONE: _lazy("Member erased"),
+    Action.RETENTION_RUN: _lazy("Retention run"),
+    Action.RETENTION_CHANGED: _lazy("Retention rule changed"),
+    Action.AUDIT_PRUNED: _lazy("Old audit entries pruned"),
+}
 
 
 def _check_details(details: dict) -> dict:

@@ -412,6 +412,26 @@ def test_a_list_of_bookings_logs_whose_booking_each_row_is(client, officer):
     assert logged == {(first.pk, str(bookings[0].pk)), (second.pk, str(bookings[1].pk))}
 
 
+def test_the_log_leaves_list_views_out_until_asked_or_a_member_is_searched(client, officer):
+    member = make_member()
+    client.force_login(officer)
+    client.get(reverse("admin:accounts_user_changelist"))  # staff.listed, one per row
+    client.get(reverse("admin:accounts_user_change", args=[member.pk]))  # staff.viewed
+    log = reverse("admin:privacy_auditentry_changelist")
+
+    def shown(**params):
+        response = client.get(log, params)
+        return {entry.action for entry in response.context["cl"].result_list}
+
+    assert shown() == {"staff.viewed"}
+    assert shown(action="all") == {"staff.viewed", "staff.listed"}
+    assert shown(action="staff.listed") == {"staff.listed"}
+    assert shown(q=str(member.pk)) == {"staff.viewed", "staff.listed"}
+    page = client.get(log).content.decode()
+    assert "All but list views" in page
+    assert "Staff saw a member on a list (staff.listed)" in page
+
+
 def test_refused_pages_and_empty_lists_log_nothing(client, officer):
     member = make_member()
     client.force_login(officer)
