@@ -65,7 +65,7 @@ class AffectedMemberInline(admin.TabularInline):
     extra = 0
     fields = ["member", "notified_at"]
     readonly_fields = ["member", "notified_at"]
-    verbose_name_plural = _("affected members")
+    verbose_name_plural = _("affected members and when they were told")
 
     @admin.display(description=_("member"))
     def member(self, affected):
@@ -137,6 +137,31 @@ class DataBreachAdmin(NamedDateTimeInputs, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["admin/privacy.css"]}
+
+    # Shown only once the breach is saved: the deadline is computed, the record and the
+    # members' notification state exist, from then on.
+    AFTER_SAVING = {
+        "notification_due_at",
+        "notification_deadline",
+        "affected",
+        "members_notified_at",
+        "recorded_at",
+        "recorded_by",
+    }
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        recording = []
+        for name, options in fieldsets:
+            fields = [f for f in options["fields"] if f not in self.AFTER_SAVING]
+            if fields:
+                recording.append((name, {**options, "fields": fields}))
+        return recording
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # no members listed before saving
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(affected_count=Count("breachaffectedmember"))

@@ -122,6 +122,20 @@ def test_moving_the_discovery_time_moves_the_deadline(client, officer):
     assert "discovered_at" in changed.details["fields"]
 
 
+def test_the_add_page_asks_only_for_what_staff_know_before_saving(client, officer):
+    page = client.get(ADD_URL).content.decode()
+
+    assert "Add affected members" in page
+    assert "affected members and when they were told" not in page  # no list yet
+    assert "Recorded by" not in page and "Members notified" not in page
+    assert client.post(ADD_URL, form_data()).status_code == 302  # and it still saves
+
+    breach = DataBreach.objects.get()
+    page = client.get(reverse("admin:privacy_databreach_change", args=[breach.pk])).content
+    assert "affected members and when they were told" in page.decode().lower()
+    assert "Recorded by" in page.decode()
+
+
 def test_each_date_and_time_input_is_named_after_its_field(client, officer):
     # Two date-time fields on one page: "Time:" twice would not tell them apart.
     page = client.get(ADD_URL).content.decode()
