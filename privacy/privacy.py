@@ -68,6 +68,9 @@ pd.register(
     subject=None,
     locate=_sessions_of,
     purpose=pd.Purpose.SECURITY,
+    description=_(
+        "The key that keeps you signed in on a browser until you sign out or it expires."
+    ),
     fields={
         "session_key": pd.personal(pd.Category.SECURITY),
         "session_data": pd.personal(pd.Category.SECURITY),
