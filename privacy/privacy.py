@@ -34,6 +34,9 @@ pd.register(
     EmailAddress,
     subject="user",
     purpose=pd.Purpose.ACCOUNT,
+    description=_(
+        "The addresses you sign in with and we write to, and whether you confirmed them."
+    ),
     fields={
         "user": pd.link(),
         "email": pd.personal(pd.Category.CONTACT),
@@ -47,6 +50,7 @@ pd.register(
     EmailConfirmation,
     subject="email_address__user",
     purpose=pd.Purpose.SECURITY,
+    description=_("Confirmation links we sent to check that an address is yours."),
     fields={
         "email_address": pd.link(),
         "created": pd.personal(pd.Category.SECURITY),
@@ -125,6 +129,9 @@ pd.register(
     SocialAccount,
     subject="user",
     purpose=pd.Purpose.ACCOUNT,
+    description=_(
+        "Accounts at Google, Facebook, X or Apple that you sign in with, and what they told us."
+    ),
     fields={
         "user": pd.link(),
         "provider": pd.personal(pd.Category.SOCIAL),
@@ -139,6 +146,7 @@ pd.register(
     SocialToken,
     subject="account__user",
     purpose=pd.Purpose.ACCOUNT,
+    description=_("Keys those providers gave us to sign you in; we never post on your behalf."),
     fields={
         "app": pd.not_personal(),
         "account": pd.link(),
