@@ -30,7 +30,8 @@ class ProgrammeFilterForm(forms.Form):
     def __init__(self, *args, cinemas: list[Cinema], today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["day"].choices = [
-            (day.isoformat(), formats.date_format(day, "D j M")) for day in programme_days(today)
+            (day.isoformat(), formats.date_format(day, "DAY_FORMAT"))
+            for day in programme_days(today)
         ]
         cities = sorted({cinema.city for cinema in cinemas})
         self.fields["city"].choices = [("", _("All cities"))] + [(c, c) for c in cities]

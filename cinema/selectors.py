@@ -82,9 +82,9 @@ def programme_fingerprint(films: list[FilmProgramme]) -> str:
     """A digest of everything the programme's film list shows, for caching its HTML.
 
     Content-addressed: any change to a title, a rating, a runtime, a cinema's name or city,
-    a time, or which showtimes are listed gives another digest, so a cached list is never
-    stale and nothing has to invalidate it. The language and time zone it is rendered in
-    are part of it too.
+    a time, an auditorium, or which showtimes are listed gives another digest, so a cached
+    list is never stale and nothing has to invalidate it. The language and time zone it is
+    rendered in are part of it too.
     """
     shown = [
         translation.get_language(),
@@ -96,7 +96,7 @@ def programme_fingerprint(films: list[FilmProgramme]) -> str:
         for group in entry.cinemas:
             cinema = group.cinema
             shown.append((cinema.pk, cinema.name, cinema.city))
-            shown.extend((s.pk, s.starts_at.isoformat()) for s in group.showtimes)
+            shown.extend((s.pk, s.starts_at.isoformat(), s.auditorium) for s in group.showtimes)
     return hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
@@ -174,14 +174,31 @@ def member_bookings(member) -> QuerySet[Booking]:
     )
 
 
-def booking_history(member, *, now=None) -> tuple[list[Booking], list[Booking]]:
-    """``member``'s bookings split into (upcoming, soonest first) and (past, latest first)."""
+@dataclass
+class BookingHistory:
+    upcoming: list[Booking]  # active, showtime ahead, soonest first
+    past: list[Booking]  # active, showtime over, latest first
+    cancelled: list[Booking]  # cancelled or refunded, latest showtime first
+
+
+def booking_history(member, *, now=None) -> BookingHistory:
+    """``member``'s bookings split into upcoming, past and cancelled (1 query).
+
+    A cancelled booking is no seat to go to, nor a film seen: it is listed apart, whenever
+    its showtime is.
+    """
     now = now or timezone.now()
-    upcoming, past = [], []
+    history = BookingHistory(upcoming=[], past=[], cancelled=[])
     for booking in member_bookings(member):
-        (upcoming if booking.showtime.starts_at > now else past).append(booking)
-    past.reverse()
-    return upcoming, past
+        if not booking.is_active:
+            history.cancelled.append(booking)
+        elif booking.showtime.starts_at > now:
+            history.upcoming.append(booking)
+        else:
+            history.past.append(booking)
+    history.past.reverse()
+    history.cancelled.reverse()
+    return history
 
 
 def member_booking(member, *, code: str) -> Booking:

@@ -202,8 +202,20 @@ def book(request, showtime_id):
 
 @login_required
 def booking_list(request):
-    upcoming, past = selectors.booking_history(request.user)
-    return render(request, "cinema/booking_list.html", {"upcoming": upcoming, "past": past})
+    history = selectors.booking_history(request.user)
+    return render(
+        request,
+        "cinema/booking_list.html",
+        {"upcoming": history.upcoming, "past": history.past, "cancelled": history.cancelled},
+    )
+
+
+def _cancellable(booking: Booking) -> bool:
+    try:
+        booking_service.check_may_cancel(booking)
+    except booking_service.BookingError:
+        return False
+    return True
 
 
 @login_required
@@ -212,17 +224,22 @@ def booking_detail(request, code):
         booking = selectors.member_booking(request.user, code=code)
     except Booking.DoesNotExist:
         raise Http404 from None
-    cancellable = booking.is_active and booking.showtime.starts_at > timezone.now()
     return render(
-        request, "cinema/booking_detail.html", {"booking": booking, "cancellable": cancellable}
+        request,
+        "cinema/booking_detail.html",
+        {"booking": booking, "cancellable": _cancellable(booking)},
     )
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def booking_cancel(request, code):
+    """GET: what cancelling will do, and a button to confirm. POST: cancel the booking."""
     try:
         booking = selectors.member_booking(request.user, code=code)
+        if request.method == "GET":
+            booking_service.check_may_cancel(booking)
+            return render(request, "cinema/booking_cancel.html", {"booking": booking})
         booking = booking_service.cancel_booking(
             request.user, booking_id=booking.pk, actor=request.user
         )

@@ -281,6 +281,15 @@ def book_seats(
     return booking
 
 
+def check_may_cancel(booking: Booking, *, now=None) -> None:
+    """Raise :class:`BookingError` when ``booking`` can no longer be cancelled."""
+    now = now or timezone.now()
+    if not booking.is_active:
+        raise BookingError("not_active")
+    if booking.showtime.starts_at <= now:
+        raise BookingError("already_started")
+
+
 def cancel_booking(member, *, booking_id: int, actor, now=None) -> Booking:
     """Cancel one of ``member``'s bookings before its showtime starts, and email them.
 
@@ -297,10 +306,7 @@ def cancel_booking(member, *, booking_id: int, actor, now=None) -> Booking:
             .select_related("showtime__film", "showtime__cinema", "user")
             .get(pk=booking_id, user=member)
         )
-        if not booking.is_active:
-            raise BookingError("not_active")
-        if booking.showtime.starts_at <= now:
-            raise BookingError("already_started")
+        check_may_cancel(booking, now=now)
         if booking.status == Booking.Status.PAID:
             payments.get_provider().refund(booking)
             booking.status = Booking.Status.REFUNDED

@@ -415,6 +415,9 @@ LANGUAGES = [
 # Our catalogues first; locale/vendor fills what django-allauth (no Kazakh at all) and
 # Django's own Kazakh catalogue leave untranslated.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "vendor"]
+# Dates, times and numbers per language (24-hour clock, day before month, Kazakh formats
+# Django lacks), and the named SHOWTIME_FORMAT and DAY_FORMAT: see cinema/formats/.
+FORMAT_MODULE_PATH = ["cinema.formats"]
 TIME_ZONE = env.str("MARQUEE_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

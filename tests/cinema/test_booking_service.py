@@ -1,5 +1,6 @@
 """Booking seats and cancelling: capacity, refusals, seat labels, payment, emails."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -286,7 +287,11 @@ def test_booking_email_content(mailoutbox):
         assert "Your 2 seats are booked." in body
         assert "The Long Night" in body
         assert "Marquee Esentai" in body and "77 Al-Farabi" in body
-        assert "7:30" in body  # 19:30 in the site's time zone (UTC in tests)
+        # 19:30 in the site's time zone (UTC in tests), on the 24-hour clock, with the day
+        starts = showtime.starts_at
+        assert f"{starts:%a} {starts.day} {starts:%b %Y}, 19:30" in body
+        assert "p.m." not in body
+        assert "5,000\xa0KZT" in body and "5000.00" not in body  # 2 seats at 2,500
         assert "A1, A2" in body
         assert booking.code in body
         assert "Please pay at the box office" in body
@@ -304,6 +309,20 @@ def test_booking_email_is_rendered_in_the_members_language(mailoutbox):
     html = mailoutbox[0].alternatives[0][0]
     assert '<html lang="ru">' in html
     assert "Фильм" in mailoutbox[0].subject
+    for body in (mailoutbox[0].body, html):
+        assert "5\xa0000\xa0KZT" in body  # 2 seats at 2 500, grouped as in Russian
+        assert re.search(r"\w\w, \d{1,2} \w+ \d{4} г\., \d\d:\d\d", body)  # noqa: RUF001
+
+
+def test_cancellation_email_states_the_refund_as_the_language_writes_it(settings, mailoutbox):
+    settings.CINEMA_PAYMENT_PROVIDER = "tests.cinema.test_booking_service.CardProvider"
+    member = make_member()
+    booking = book(member, make_showtime(price="1750.50"))
+
+    cancel_booking(member, booking_id=booking.pk, actor=member)
+
+    for body in (mailoutbox[-1].body, mailoutbox[-1].alternatives[0][0]):
+        assert "We have refunded 3,501 KZT to your original payment method." in body
 
 
 # --- Seats chosen on the map ----------------------------------------------------------------

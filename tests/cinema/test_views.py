@@ -77,7 +77,7 @@ def test_programme_hides_past_showtimes_and_inactive_cinemas(client):
 def test_the_cached_programme_shows_every_change_at_once_in_each_language(client):
     # The film list's HTML is cached by what it shows: a change is never served stale.
     film = make_film(title="Dune Sea")
-    showtime = make_showtime(film=film, starts_at=tomorrow_at(18))
+    showtime = make_showtime(film=film, starts_at=tomorrow_at(18), auditorium="Hall 1")
     url, day = reverse("cinema:programme"), {"day": tomorrow_at(0).date().isoformat()}
     response = client.get(url, day)
     assert "Dune Sea" in response.content.decode() and "18:00" in response.content.decode()
@@ -92,13 +92,67 @@ def test_the_cached_programme_shows_every_change_at_once_in_each_language(client
     changed = client.get(url, day).content.decode()
     assert "Dune Sea (restored)" in changed and "19:45" in changed and "18:00" not in changed
 
-    make_showtime(film=make_film(title="Arctic"), starts_at=tomorrow_at(21))
+    # The show moves to another hall at the same time: the list says so at once.
+    showtime.auditorium = "Hall 7"
+    showtime.save()
+    moved = client.get(url, day).content.decode()
+    assert "Hall 7" in moved and "Hall 1" not in moved
+
+    cinema = make_cinema(name="Keruen")
+    make_showtime(film=make_film(title="Arctic"), cinema=cinema, starts_at=tomorrow_at(21),
+                  auditorium="Hall 2")  # fmt: skip
     assert "Arctic" in client.get(url, day).content.decode()
 
     with translation.override("en"):  # restores the test's language after the request
         russian = client.get(url, day, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    assert "Забронировать «Arctic» на 21:00" in russian
-    assert "Book Arctic at 21:00" in client.get(url, day).content.decode()
+    assert 'title="Возрастной рейтинг"' in russian and 'title="Age rating"' not in russian
+    assert "Book Arctic at 21:00, Keruen, Hall 2" in client.get(url, day).content.decode()
+
+
+def test_two_showtimes_at_the_same_time_are_told_apart_by_their_hall(client):
+    cinema = make_cinema(name="Shymkent Plaza", city="Shymkent")
+    film = make_film(title="Little Comet")
+    one = make_showtime(film=film, cinema=cinema, starts_at=tomorrow_at(11), auditorium="Hall 1")
+    two = make_showtime(film=film, cinema=cinema, starts_at=tomorrow_at(11), auditorium="Hall 2")
+
+    programme = client.get(reverse("cinema:programme"), {"day": tomorrow_at(0).date().isoformat()})
+    film_page = client.get(reverse("cinema:film_detail", args=[film.slug]))
+
+    body = programme.content.decode()
+    for showtime in (one, two):
+        hall = showtime.auditorium
+        assert f'aria-label="Book Little Comet at 11:00, Shymkent Plaza, {hall}"' in body
+        assert f"</time> <small>{hall}</small></a>" in body
+    day = tomorrow_at(11)
+    shown = f"{day:%a} {day.day} {day:%b %Y}, 11:00"  # e.g. "Sun 22 Nov 2026, 11:00"
+    page = film_page.content.decode()
+    assert f"{shown}</time> <small>Hall 1</small>" in page
+    assert f"{shown}</time> <small>Hall 2</small>" in page
+
+
+def test_prices_and_times_read_as_the_members_language_writes_them(client):
+    member = make_member()
+    showtime = make_showtime(price="3600", starts_at=tomorrow_at(9, 30))
+    booking = make_booking(showtime=showtime, user=member, seat_count=2)
+    client.force_login(member)
+    book_url = reverse("cinema:book", args=[showtime.pk])
+    detail_url = reverse("cinema:booking_detail", args=[booking.code])
+    day = tomorrow_at(9, 30)
+
+    english = client.get(book_url).content.decode()
+    assert "<dd>3,600\xa0KZT</dd>" in english and "3600.00" not in english
+    assert f"{day:%a} {day.day} {day:%b %Y}, 09:30</time>" in english
+    assert "<dd>7,200\xa0KZT</dd>" in client.get(detail_url).content.decode()
+    listing = client.get(reverse("cinema:booking_list")).content.decode()
+    assert f"{day:%a} {day.day} {day:%b %Y}, 09:30</time>" in listing
+
+    with translation.override("en"):  # restores the test's language after the requests
+        russian = client.get(book_url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+        russian_detail = client.get(detail_url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<dd>3\xa0600\xa0KZT</dd>" in russian and "3600,00" not in russian
+    assert "<dd>7\xa0200\xa0KZT</dd>" in russian_detail
+    assert f" {day.year} г., 09:30</time>" in russian  # noqa: RUF001
+    assert "a.m." not in english + russian
 
 
 def test_visitor_searches_films_by_title_and_genre(client):
@@ -270,32 +324,114 @@ def test_cancelling_another_members_booking_is_404(client):
     assert theirs.status == Booking.Status.RESERVED
 
 
-def test_member_cancels_own_booking(client, mailoutbox):
+def test_member_confirms_before_a_booking_is_cancelled(client, mailoutbox):
     member = make_member()
-    booking = book_seats(member, showtime_id=make_showtime().pk, seat_count=1, actor=member)
+    showtime = make_showtime(price="2500")
+    booking = book_seats(member, showtime_id=showtime.pk, seat_count=2, actor=member)
     client.force_login(member)
+    cancel_url = reverse("cinema:booking_cancel", args=[booking.code])
 
-    response = client.post(reverse("cinema:booking_cancel", args=[booking.code]), follow=True)
+    # The booking page only links to the confirmation; nothing happens on that click.
+    detail = client.get(reverse("cinema:booking_detail", args=[booking.code])).content.decode()
+    assert f'href="{cancel_url}"' in detail and f'action="{cancel_url}"' not in detail
+    assert "Pay at the box office" in detail and "BOX-" not in detail
+
+    confirm = client.get(cancel_url)
+    page = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert f"Cancel booking {booking.code}?" in page
+    assert "Your 2 seats are released at once" in page
+    assert "You have not paid for this booking, so there is nothing to refund." in page
+    assert "Yes, cancel this booking" in page and "Keep my booking" in page
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.RESERVED and len(mailoutbox) == 1
+
+    response = client.post(cancel_url, follow=True)
 
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
-    assert "Your booking is cancelled." in response.content.decode()
-    assert "Cancel this booking" not in response.content.decode()
-    assert client.get(reverse("cinema:booking_cancel", args=[booking.code])).status_code == 405
+    body = response.content.decode()
+    assert "Your booking is cancelled." in body
+    assert "Not paid: the booking was cancelled." in body
+    assert "BOX-" not in body and "Cancel this booking" not in body
+    # Asking again says why, on the booking's page.
+    again = client.get(cancel_url, follow=True).content.decode()
+    assert "This booking has already been cancelled." in again
+    assert "Yes, cancel this booking" not in again
 
 
-def test_booking_history_splits_upcoming_and_past(client):
+def test_a_paid_booking_tells_the_card_and_the_refund(client, settings):
+    settings.CINEMA_PAYMENT_PROVIDER = "tests.cinema.test_booking_service.CardProvider"
+    member = make_member()
+    showtime = make_showtime(price="3600")
+    booking = book_seats(member, showtime_id=showtime.pk, seat_count=1, actor=member)
+    client.force_login(member)
+    detail_url = reverse("cinema:booking_detail", args=[booking.code])
+
+    detail = client.get(detail_url).content.decode()
+    assert "Paid by the card ending 4242." in detail
+    assert booking.payment_reference not in detail
+    confirm = client.get(reverse("cinema:booking_cancel", args=[booking.code])).content.decode()
+    assert "We refund 3,600\xa0KZT to the card ending 4242." in confirm
+
+    client.post(reverse("cinema:booking_cancel", args=[booking.code]))
+
+    detail = client.get(detail_url).content.decode()
+    assert "Refunded to the card ending 4242." in detail
+    assert booking.payment_reference not in detail
+
+
+def test_no_confirmation_is_offered_once_the_showtime_started(client):
+    member = make_member()
+    started = make_showtime(starts_at=timezone.now() - timedelta(minutes=5))
+    booking = make_booking(showtime=started, user=member)
+    client.force_login(member)
+
+    response = client.get(reverse("cinema:booking_cancel", args=[booking.code]), follow=True)
+
+    assert "the booking can no longer be cancelled" in response.content.decode()
+    assert "Yes, cancel this booking" not in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.RESERVED
+
+
+def test_another_member_gets_no_cancellation_page(client):
+    theirs = make_booking(showtime=make_showtime(), user=make_member())
+    client.force_login(make_member())
+
+    assert client.get(reverse("cinema:booking_cancel", args=[theirs.code])).status_code == 404
+
+
+def test_booking_history_splits_upcoming_past_and_cancelled(client):
     member = make_member()
     past = make_booking(
         showtime=make_showtime(starts_at=timezone.now() - timedelta(days=2)), user=member
     )
     upcoming = make_booking(showtime=make_showtime(), user=member)
+    cancelled = make_booking(showtime=make_showtime(), user=member, status="cancelled")
+    refunded = make_booking(
+        showtime=make_showtime(starts_at=timezone.now() + timedelta(days=3)),
+        user=member,
+        status="refunded",
+    )
     client.force_login(member)
 
     response = client.get(reverse("cinema:booking_list"))
 
     assert [b.code for b in response.context["upcoming"]] == [upcoming.code]
     assert [b.code for b in response.context["past"]] == [past.code]
+    assert [b.code for b in response.context["cancelled"]] == [refunded.code, cancelled.code]
+    body = response.content.decode()
+    assert '<h2 id="cancelled-heading">Cancelled</h2>' in body
+    assert body.index(upcoming.code) < body.index("cancelled-heading") < body.index(cancelled.code)
+
+
+def test_booking_history_has_no_cancelled_section_without_cancelled_bookings(client):
+    member = make_member()
+    make_booking(showtime=make_showtime(), user=member)
+    client.force_login(member)
+
+    assert "cancelled-heading" not in client.get(reverse("cinema:booking_list")).content.decode()
 
 
 def test_header_links_to_programme_and_for_members_my_bookings(client):
@@ -425,4 +561,5 @@ def test_booking_history_issues_a_constant_number_of_queries(client, django_asse
     with django_assert_num_queries(len(small)):
         response = client.get(url)
 
-    assert len(response.context["upcoming"]) + len(response.context["past"]) == 13
+    context = response.context
+    assert len(context["upcoming"]) + len(context["past"]) + len(context["cancelled"]) == 13

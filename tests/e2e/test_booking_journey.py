@@ -73,21 +73,26 @@ def test_member_finds_a_film_books_two_seats_and_cancels(page: Page, live_server
     assert mailoutbox[0].subject == f"[Marquee] Your booking {booking.code}: Steppe Wind"
     assert "A1, A2" in mailoutbox[0].body and "Marquee Esentai" in mailoutbox[0].body
 
-    # Cancel it; the page shows it cancelled and the member is told by email too.
-    page.get_by_role("button", name="Cancel this booking").click()
+    # Cancel it, after a confirmation; the page shows it cancelled, and an email says so.
+    page.get_by_role("link", name="Cancel this booking").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Cancel booking {booking.code}?")
+    expect(page.get_by_role("main")).to_contain_text("Your 2 seats are released at once")
+    page.get_by_role("button", name="Yes, cancel this booking").click()
     expect(page.get_by_role("status")).to_contain_text("Your booking is cancelled.")
     expect(page.get_by_role("main")).to_contain_text("Cancelled")
-    expect(page.get_by_role("button", name="Cancel this booking")).to_have_count(0)
+    expect(page.get_by_role("link", name="Cancel this booking")).to_have_count(0)
     snap(page, "06-cancelled")
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
     assert len(mailoutbox) == 2
     assert mailoutbox[1].subject == f"[Marquee] Booking {booking.code} cancelled"
 
-    # My bookings lists it under upcoming, marked cancelled.
+    # My bookings lists it apart from the upcoming ones, marked cancelled.
     nav.get_by_role("link", name="My bookings").click()
     upcoming = page.get_by_role("region", name="Upcoming")
-    expect(upcoming.get_by_role("row", name=re.compile(booking.code))).to_contain_text("Cancelled")
+    expect(upcoming.get_by_role("row", name=re.compile(booking.code))).to_have_count(0)
+    cancelled = page.get_by_role("region", name="Cancelled")
+    expect(cancelled.get_by_role("row", name=re.compile(booking.code))).to_contain_text("Cancelled")
     snap(page, "07-my-bookings")
 
 

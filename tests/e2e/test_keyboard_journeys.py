@@ -237,7 +237,9 @@ def test_booking_from_the_programme_by_keyboard(keyboard_only: Page, live_server
     cinema = make_cinema(name="Marquee Esentai", city="Almaty")
     day = timezone.localdate() + timedelta(days=2)
     starts = timezone.make_aware(timezone.datetime(day.year, day.month, day.day, 19, 30))
-    showtime = make_showtime(film=film, cinema=cinema, starts_at=starts, price="2500")
+    showtime = make_showtime(
+        film=film, cinema=cinema, starts_at=starts, price="2500", auditorium="Hall 1"
+    )
 
     sign_in(page, live_server.url, member.email)
     follow(page, nav(page).get_by_role("link", name="Programme"))
@@ -252,7 +254,9 @@ def test_booking_from_the_programme_by_keyboard(keyboard_only: Page, live_server
     follow(page, page.get_by_role("button", name="Show showtimes"))
     expect(page).to_have_url(re.compile(rf"day={day.isoformat()}"))
 
-    follow(page, page.get_by_role("link", name="Book Steppe Wind at 19:30, Marquee Esentai"))
+    follow(
+        page, page.get_by_role("link", name="Book Steppe Wind at 19:30, Marquee Esentai, Hall 1")
+    )
     expect(page.get_by_role("heading", level=1)).to_have_text("Book Steppe Wind")
 
     # The seats: the number box takes the arrow keys (2 by default, one more).
