@@ -30,7 +30,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from privacy.models import AuditChainHead, AuditEntry
 
@@ -75,33 +75,33 @@ class Action:
 
 # What the audit log's filter calls each action (privacy/admin/audit.py).
 ACTION_LABELS = {
-    Action.STAFF_VIEWED: _lazy("Staff opened a member's record"),
-    Action.STAFF_LISTED: _lazy("Staff saw a member on a list"),
-    Action.STAFF_CHANGED: _lazy("Staff changed a record"),
-    Action.STAFF_DELETED: _lazy("Staff deleted a record"),
-    Action.STAFF_EXPORTED: _lazy("Staff exported a member's data"),
-    Action.REQUEST_OPENED: _lazy("Request received"),
-    Action.REQUEST_STATUS: _lazy("Request status changed"),
-    Action.REQUEST_EXTENDED: _lazy("Request deadline extended"),
-    Action.REQUEST_VERIFIED: _lazy("Requester's identity verified"),
-    Action.REQUEST_ASSIGNED: _lazy("Request assigned"),
-    Action.REQUEST_LINKED: _lazy("Request attached to a member"),
-    Action.EXPORT_REQUESTED: _lazy("Export started by staff"),
-    Action.EXPORT_BUILT: _lazy("Export built"),
-    Action.EXPORT_DOWNLOADED: _lazy("Export downloaded"),
-    Action.RESTRICTION_ON: _lazy("Processing restricted"),
-    Action.RESTRICTION_OFF: _lazy("Restriction lifted"),
-    Action.OBJECTION: _lazy("Objection recorded"),
-    Action.BREACH_RECORDED: _lazy("Breach recorded"),
-    Action.BREACH_CHANGED: _lazy("Breach changed"),
-    Action.BREACH_MEMBERS_ADDED: _lazy("Members added to a breach"),
-    Action.BREACH_NOTIFIED: _lazy("Members told of a breach"),
-    Action.ERASURE_SCHEDULED: _lazy("Erasure scheduled"),
-    Action.ERASURE_CANCELLED: _lazy("Erasure cancelled"),
-    Action.ERASURE_DONE: _lazy("Member erased"),
-    Action.RETENTION_RUN: _lazy("Retention run"),
-    Action.RETENTION_CHANGED: _lazy("Retention rule changed"),
-    Action.AUDIT_PRUNED: _lazy("Old audit entries pruned"),
+    Action.STAFF_VIEWED: gettext_lazy("Staff opened a member's record"),
+    Action.STAFF_LISTED: gettext_lazy("Staff saw a member on a list"),
+    Action.STAFF_CHANGED: gettext_lazy("Staff changed a record"),
+    Action.STAFF_DELETED: gettext_lazy("Staff deleted a record"),
+    Action.STAFF_EXPORTED: gettext_lazy("Staff exported a member's data"),
+    Action.REQUEST_OPENED: gettext_lazy("Request received"),
+    Action.REQUEST_STATUS: gettext_lazy("Request status changed"),
+    Action.REQUEST_EXTENDED: gettext_lazy("Request deadline extended"),
+    Action.REQUEST_VERIFIED: gettext_lazy("Requester's identity verified"),
+    Action.REQUEST_ASSIGNED: gettext_lazy("Request assigned"),
+    Action.REQUEST_LINKED: gettext_lazy("Request attached to a member"),
+    Action.EXPORT_REQUESTED: gettext_lazy("Export started by staff"),
+    Action.EXPORT_BUILT: gettext_lazy("Export built"),
+    Action.EXPORT_DOWNLOADED: gettext_lazy("Export downloaded"),
+    Action.RESTRICTION_ON: gettext_lazy("Processing restricted"),
+    Action.RESTRICTION_OFF: gettext_lazy("Restriction lifted"),
+    Action.OBJECTION: gettext_lazy("Objection recorded"),
+    Action.BREACH_RECORDED: gettext_lazy("Breach recorded"),
+    Action.BREACH_CHANGED: gettext_lazy("Breach changed"),
+    Action.BREACH_MEMBERS_ADDED: gettext_lazy("Members added to a breach"),
+    Action.BREACH_NOTIFIED: gettext_lazy("Members told of a breach"),
+    Action.ERASURE_SCHEDULED: gettext_lazy("Erasure scheduled"),
+    Action.ERASURE_CANCELLED: gettext_lazy("Erasure cancelled"),
+    Action.ERASURE_DONE: gettext_lazy("Member erased"),
+    Action.RETENTION_RUN: gettext_lazy("Retention run"),
+    Action.RETENTION_CHANGED: gettext_lazy("Retention rule changed"),
+    Action.AUDIT_PRUNED: gettext_lazy("Old audit entries pruned"),
 }
 
 
