@@ -43,6 +43,25 @@ def test_python_strings_shown_to_people_are_marked():
     assert not findings, "Unmarked strings:\n" + "\n".join(map(str, findings))
 
 
+# Names makemessages extracts (xgettext keywords); a translation function imported under
+# any other name marks nothing: its strings never reach the catalogues.
+EXTRACTED_NAMES = {
+    "_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy",
+    "pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy",
+}  # fmt: skip
+ALIASED_IMPORT = re.compile(r"from django\.utils\.translation import .*?\b(\w*gettext\w*) as (\w+)")
+
+
+def test_translation_functions_keep_names_makemessages_knows():
+    unknown = []
+    for package in ("accounts", "cinema", "privacy"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for function, alias in ALIASED_IMPORT.findall(path.read_text(encoding="utf-8")):
+                if alias not in EXTRACTED_NAMES:
+                    unknown.append(f"{path.relative_to(ROOT)}: {function} as {alias}")
+    assert not unknown, "makemessages would not extract these:\n" + "\n".join(unknown)
+
+
 def _marked(text) -> bool:
     return isinstance(text, Promise)
 

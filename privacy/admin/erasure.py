@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from privacy.models import ErasureJob, ErasureJournal, PrivacyRequest
@@ -93,7 +93,7 @@ def erase_members(modeladmin, request, queryset):
         "form": form,
         "opts": modeladmin.model._meta,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "grace_note": _gettext(
+        "grace_note": gettext(
             "Their accounts are closed at once and erased by a worker within minutes. "
             "This cannot be undone."
         ),
