@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 
 from cinema.models import Booking, Cinema, Film, Genre, MemberPreferences, Showtime
 
@@ -304,6 +304,6 @@ def box_office(*, start: date, end: date) -> dict[str, list[BoxOfficeRow]]:
         .values("day", "currency")
         .annotate(**totals)
         .order_by("day"),
-        lambda r: r["day"].isoformat(),
+        lambda r: formats.date_format(r["day"], "SHORT_DATE_FORMAT"),
     )
     return {"cinema": per_cinema, "film": per_film, "day": per_day}
