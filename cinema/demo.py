@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 (Cyrillic and Chinese demo content: names, titles, full-width commas)
 """Deterministic demo data: the same seed always gives the same people.
 
 Members are written with ``bulk_create`` in fixed-size batches, generated one batch at a
@@ -19,8 +20,9 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from faker import Faker
+from modeltranslation.utils import build_localized_fieldname
 
 from privacy import roles
 
@@ -224,6 +226,127 @@ FILMS = [
     ("signal-lost", "Signal Lost", "16+", 109, ["sci-fi", "thriller"],
      "A satellite engineer races a storm to restore the link to a stranded expedition."),
 ]  # fmt: skip
+# The demo's content in the other languages, keyed by the English text:
+# (Russian, Kazakh, Simplified Chinese). Staff enter these in the admin for real content.
+TRANSLATED = ("ru", "kk", "zh-hans")
+GENRE_NAMES = {
+    "Drama": ("Драма", "Драма", "剧情"),
+    "Comedy": ("Комедия", "Комедия", "喜剧"),
+    "Thriller": ("Триллер", "Триллер", "惊悚"),
+    "Animation": ("Мультфильм", "Анимация", "动画"),
+    "Science fiction": ("Фантастика", "Ғылыми фантастика", "科幻"),
+    "Documentary": ("Документальный", "Деректі фильм", "纪录片"),
+    "Adventure": ("Приключения", "Шытырман оқиға", "冒险"),
+    "Family": ("Семейный", "Отбасылық", "家庭"),
+}
+CITY_NAMES = {
+    "Almaty": ("Алматы", "Алматы", "阿拉木图"),
+    "Astana": ("Астана", "Астана", "阿斯塔纳"),
+    "Shymkent": ("Шымкент", "Шымкент", "奇姆肯特"),
+    "Karaganda": ("Караганда", "Қарағанды", "卡拉干达"),
+    "Aktau": ("Актау", "Ақтау", "阿克套"),
+}
+CINEMA_NAMES = {
+    "Marquee Esentai": ("Marquee Есентай", "Marquee Есентай", "Marquee 艾森泰"),
+    "Marquee Dostyk": ("Marquee Достык", "Marquee Достық", "Marquee 多斯特克"),
+    "Marquee Keruen": ("Marquee Керуен", "Marquee Керуен", "Marquee 凯鲁恩"),
+    "Shymkent Plaza Cinema": ("Кинотеатр Shymkent Plaza", "Shymkent Plaza кинотеатры",
+                              "Shymkent Plaza 影院"),
+    "Marquee City Mall": ("Marquee City Mall", "Marquee City Mall", "Marquee City Mall"),
+    "Caspian Screens": ("Caspian Screens", "Caspian Screens", "里海影院"),
+}  # fmt: skip
+ADDRESSES = {
+    "77/8 Al-Farabi Avenue": ("пр. аль-Фараби, 77/8", "Әл-Фараби даңғылы, 77/8",
+                              "阿里-法拉比大街77/8号"),
+    "240 Dostyk Avenue": ("пр. Достык, 240", "Достық даңғылы, 240", "多斯特克大街240号"),
+    "9 Dostyk Street": ("ул. Достык, 9", "Достық көшесі, 9", "多斯特克街9号"),
+    "3/1 Tauke Khan Avenue": ("пр. Тауке хана, 3/1", "Тәуке хан даңғылы, 3/1",
+                              "陶克汗大街3/1号"),
+    "59 Bukhar-Zhyrau Avenue": ("пр. Бухар-Жырау, 59", "Бұқар жырау даңғылы, 59",
+                                "布哈尔-哲拉乌大街59号"),
+    "Microdistrict 14, building 1": ("14-й микрорайон, здание 1", "14-шағын аудан, 1-ғимарат",
+                                     "14小区1号楼"),
+}  # fmt: skip
+FILM_TITLES = {
+    "Steppe Wind": ("Степной ветер", "Дала желі", "草原之风"),
+    "The Last Tram": ("Последний трамвай", "Соңғы трамвай", "末班电车"),
+    "Paper Moons": ("Бумажные луны", "Қағаз айлар", "纸月亮"),
+    "Orbit of Silence": ("Орбита тишины", "Үнсіздік орбитасы", "寂静轨道"),
+    "Grandma's Kitchen": ("Бабушкина кухня", "Әжемнің асүйі", "奶奶的厨房"),
+    "Tian Shan: Above the Clouds": ("Тянь-Шань: над облаками", "Тянь-Шань: бұлттардан биік",
+                                    "天山：云端之上"),
+    "Double Booking": ("Двойная бронь", "Қос брондау", "重复预订"),
+    "The Cartographer": ("Картограф", "Картограф", "制图师"),
+    "Red Sands": ("Красные пески", "Қызыл құмдар", "赤色沙海"),
+    "Little Comet": ("Маленькая комета", "Кішкентай құйрықты жұлдыз", "小彗星"),
+    "Night Shift": ("Ночная смена", "Түнгі ауысым", "夜班"),
+    "Signal Lost": ("Сигнал потерян", "Сигнал жоғалды", "信号中断"),
+}  # fmt: skip
+FILM_SYNOPSES = {
+    "steppe-wind": (
+        "Юная пастушка пересекает Бетпак-Далу, чтобы вернуть домой табун своей семьи.",
+        "Жас жылқышы қыз отбасының жылқыларын үйге қайтару үшін Бетпақдаладан өтеді.",
+        "一位年轻的牧马姑娘穿越别特帕克达拉荒原，要把家里的马群带回家。",
+    ),
+    "the-last-tram": (
+        "Ночной водитель замечает одного и того же пассажира в каждом рейсе — а потом гаснет свет.",
+        "Түнгі жүргізуші әр рейсте бір жолаушыны байқайды — сосын жарық сөнеді.",
+        "一名夜班司机每一趟都看见同一位乘客——然后灯灭了。",
+    ),
+    "paper-moons": (
+        "Две луны-оригами отправляются искать ночное небо, для которого их сложили.",
+        "Екі оригами ай өздері үшін бүктелген түнгі аспанды іздеп жолға шығады.",
+        "两个折纸月亮出发寻找它们本该挂上的那片夜空。",
+    ),
+    "orbit-of-silence": (
+        "Экипаж ретрансляционной станции слышит сигнал, которого не должно существовать.",
+        "Ретранслятор станциясының экипажы болмауы тиіс сигналды естиді.",
+        "中继站的机组人员听到了一个本不该存在的信号。",
+    ),
+    "grandmas-kitchen": (
+        "Трое двоюродных братьев и сестёр должны приготовить бабушкин праздничный обед "
+        "без её книги рецептов.",
+        "Үш немере әжесінің рецепт кітабынсыз оның мерекелік дастарқанын әзірлеуі керек.",
+        "三个表兄妹必须在没有奶奶菜谱的情况下做出她的节日大餐。",
+    ),
+    "tian-shan": (
+        "Год на ледниках над Алматы вместе с учёными, которые их измеряют.",
+        "Алматы үстіндегі мұздықтарда оларды өлшейтін ғалымдармен өткен бір жыл.",
+        "与测量冰川的科学家们一起，在阿拉木图上方的冰川上度过的一年。",
+    ),
+    "double-booking": (
+        "Две свадьбы, один банкетный зал и управляющий, который пообещал его обеим.",
+        "Екі той, бір банкет залы және екеуіне де уәде берген әкімші.",
+        "两场婚礼，一个宴会厅，还有一位同时答应了双方的经理。",
+    ),
+    "the-cartographer": (
+        "Картограф находит на старой съёмке деревню, которую больше никто не помнит.",
+        "Картограф ескі түсірілімнен ешкім есіне алмайтын ауылды табады.",
+        "一位制图师在一份旧测绘图上发现了一个无人记得的村庄。",
+    ),
+    "red-sands": (
+        "Колонна теряет радиосвязь в пустыне и вынуждена довериться незнакомцу.",
+        "Керуен шөлде радиобайланыстан айырылып, бейтаныс адамға сенуге мәжбүр болады.",
+        "车队在沙漠中失去无线电联系，只能信任一个陌生人。",
+    ),
+    "little-comet": (
+        "Комета, слишком маленькая для неба, учится сиять по-своему.",
+        "Аспан үшін тым кішкентай құйрықты жұлдыз өзінше жарқырауды үйренеді.",
+        "一颗小得不像话的彗星，学会了用自己的方式闪耀。",
+    ),
+    "night-shift": (
+        "У каждого в круглосуточной аптеке есть секрет, и этой ночью все они раскроются.",
+        "Тәулік бойы ашық дәріхананың әр қызметкерінің құпиясы бар, бүгін түнде бәрі ашылады.",
+        "24小时药店里的每个人都有秘密，今晚它们全都要浮出水面。",
+    ),
+    "signal-lost": (
+        "Инженер спутниковой связи наперегонки с бурей восстанавливает связь "
+        "с застрявшей экспедицией.",
+        "Спутник инженері дауылмен жарыса отырып, қамалып қалған экспедициямен "
+        "байланысты қалпына келтіреді.",
+        "一名卫星工程师与风暴赛跑，要恢复与被困探险队的联络。",
+    ),
+}
 AUDITORIUMS = [("Hall 1", 120), ("Hall 2", 60)]
 SLOTS = [(time(11, 0), "1800"), (time(14, 30), "2200"), (time(18, 0), "2800"),
          (time(21, 15), "3000")]  # fmt: skip
@@ -245,26 +368,46 @@ def seed_programme(*, seed: int, now: datetime | None = None) -> ProgrammeResult
     from cinema.models import Cinema, Film, Genre, Showtime
 
     today = timezone.localdate(now or timezone.now())
-    with transaction.atomic():
+    genre_texts = {slug: _in_languages("name", name, GENRE_NAMES) for slug, name in GENRES}
+    cinema_texts = {
+        (city, name): _in_languages("name", name, CINEMA_NAMES)
+        | _in_languages("city", city, CITY_NAMES)
+        | _in_languages("address", address, ADDRESSES)
+        for name, city, address, *_rest in CINEMAS
+    }
+    film_texts = {
+        slug: _in_languages("title", title, FILM_TITLES)
+        | _in_languages("synopsis", synopsis, {synopsis: FILM_SYNOPSES[slug]})
+        for slug, title, _r, _m, _g, synopsis in FILMS
+    }
+    # Written in the default language, so that the original columns (left to
+    # django-modeltranslation) hold the English texts like the *_en ones.
+    with translation.override(EN), transaction.atomic():
         Genre.objects.bulk_create(
-            [Genre(slug=slug, name=name) for slug, name in GENRES], ignore_conflicts=True
+            [Genre(slug=slug, **genre_texts[slug]) for slug, _name in GENRES],
+            ignore_conflicts=True,
         )
         Cinema.objects.bulk_create(
             [
-                Cinema(name=name, city=city, address=address, latitude=Decimal(lat),
+                Cinema(**cinema_texts[(city, name)], latitude=Decimal(lat),
                        longitude=Decimal(lon), partner_operator=partner)
-                for name, city, address, lat, lon, partner in CINEMAS
+                for name, city, _address, lat, lon, partner in CINEMAS
             ],
             ignore_conflicts=True,
         )  # fmt: skip
         Film.objects.bulk_create(
             [
-                Film(slug=slug, title=title, age_rating=rating, runtime_minutes=runtime,
-                     synopsis=synopsis, release_date=date(2026, 1, 1) + timedelta(days=29 * i))
-                for i, (slug, title, rating, runtime, _genres, synopsis) in enumerate(FILMS)
+                Film(slug=slug, **film_texts[slug], age_rating=rating, runtime_minutes=runtime,
+                     release_date=date(2026, 1, 1) + timedelta(days=29 * i))
+                for i, (slug, _t, rating, runtime, _genres, _s) in enumerate(FILMS)
             ],
             ignore_conflicts=True,
         )  # fmt: skip
+        # Rows of a demo seeded before the content was translated get the translations
+        # they lack; a text someone already entered is never replaced.
+        _complete_translations(Genre.objects.all(), lambda g: g.slug, genre_texts)
+        _complete_translations(Cinema.objects.all(), lambda c: (c.city_en, c.name_en), cinema_texts)
+        _complete_translations(Film.objects.all(), lambda f: f.slug, film_texts)
         genre_ids = dict(Genre.objects.values_list("slug", "pk"))
         film_ids = dict(
             Film.objects.filter(slug__in=[f[0] for f in FILMS]).values_list("slug", "pk")
@@ -277,13 +420,44 @@ def seed_programme(*, seed: int, now: datetime | None = None) -> ProgrammeResult
             ],
             ignore_conflicts=True,
         )
-    cinema_ids = [Cinema.objects.get(city=city, name=name).pk for name, city, *_rest in CINEMAS]
+    cinema_ids = [
+        Cinema.objects.get(city_en=city, name_en=name).pk for name, city, *_rest in CINEMAS
+    ]
     before = Showtime.objects.count()
     for batch in _batches(_generate_showtimes(seed, today, cinema_ids, film_ids), BATCH_SIZE):
         Showtime.objects.bulk_create(batch, batch_size=BATCH_SIZE, ignore_conflicts=True)
     showtimes_created = Showtime.objects.count() - before
     bookings_created = _seed_bookings(seed=seed, today=today, cinema_ids=cinema_ids)
     return ProgrammeResult(showtimes_created=showtimes_created, bookings_created=bookings_created)
+
+
+EN = "en"
+
+
+def _in_languages(field: str, english: str, translations: dict[str, tuple[str, ...]]) -> dict:
+    """``{"title_en": english, "title_ru": ..., ...}`` from one of the tables above."""
+    values = {build_localized_fieldname(field, EN): english}
+    for language, text in zip(TRANSLATED, translations.get(english, ()), strict=True):
+        values[build_localized_fieldname(field, language)] = text
+    return values
+
+
+def _complete_translations(rows, key, texts: dict) -> None:
+    """Fill the empty translated columns of the demo's ``rows`` from ``texts[key(row)]``."""
+    changed, columns = [], set()
+    for row in rows:
+        missing = {
+            column: text
+            for column, text in texts.get(key(row), {}).items()
+            if getattr(row, column) in (None, "")
+        }
+        for column, text in missing.items():
+            setattr(row, column, text)
+        if missing:
+            changed.append(row)
+            columns.update(missing)
+    if changed:
+        rows.model.objects.bulk_update(changed, sorted(columns))
 
 
 def _slot_start(day: date, slot: time) -> datetime:

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -34,7 +35,36 @@ def default_currency() -> str:
     return app_settings.CURRENCY
 
 
-class Genre(models.Model):
+class TranslatedContent(models.Model):
+    """Content staff enter per language (cinema/translation.py, django-modeltranslation).
+
+    ``film.title`` reads and writes the current language's column (``title_ru``). The
+    original column (``title``) is saved in the default language, English, whoever saves
+    and in whatever language: reports and exports that read it through a relation
+    (``showtime__film__title``) then always read English rather than the language of the
+    last editor.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, update_fields=None, **kwargs):
+        from modeltranslation.translator import translator
+        from modeltranslation.utils import build_localized_fieldname, get_language
+
+        if update_fields is not None:
+            # A translated name means the current language's column, as on assignment.
+            translated = translator.get_options_for_model(type(self)).get_field_names()
+            language = get_language()
+            update_fields = {
+                *update_fields,
+                *(build_localized_fieldname(n, language) for n in update_fields if n in translated),
+            }
+        with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
+            super().save(*args, update_fields=update_fields, **kwargs)
+
+
+class Genre(TranslatedContent):
     slug = models.SlugField(_("slug"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=80)
 
@@ -47,7 +77,7 @@ class Genre(models.Model):
         return self.name
 
 
-class Cinema(models.Model):
+class Cinema(TranslatedContent):
     """A cinema of the chain or of a partner; partners receive a booking's data to fulfil it."""
 
     name = models.CharField(_("name"), max_length=120)
@@ -75,7 +105,7 @@ class Cinema(models.Model):
         return f"{self.name} ({self.city})"
 
 
-class Film(models.Model):
+class Film(TranslatedContent):
     class AgeRating(models.TextChoices):
         ALL = "0+", _("0+ (all ages)")
         SIX = "6+", _("6+")

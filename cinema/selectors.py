@@ -11,13 +11,47 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Q, QuerySet, Sum, TextField, Value
+from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import formats, timezone, translation
+from modeltranslation.utils import build_localized_fieldname, resolution_order
+from modeltranslation.utils import get_language as content_language
 
 from cinema.models import Booking, Cinema, Film, Genre, MemberPreferences, Showtime
 
 EARTH_RADIUS_KM = 6371.0088
+
+
+# --- Translated content --------------------------------------------------------------------
+# Film titles, genre names and cinema names, cities and addresses are entered per language
+# (cinema/translation.py). ``film.title`` reads the member's language, or English when that
+# one is empty; queries must do the same with the per-language columns, never the original
+# column (whose value the library leaves undetermined).
+
+
+def _shown_languages() -> tuple[str, ...]:
+    """The current language, then the ones it falls back to (English)."""
+    return resolution_order(content_language())
+
+
+def shown(path: str):
+    """An expression giving ``path`` (``"title"``, ``"film__title"``) as a member reads it:
+    the current language's value, or the first fallback that is not empty."""
+    columns = [
+        NullIf(F(build_localized_fieldname(path, lang)), Value("")) for lang in _shown_languages()
+    ]
+    return Coalesce(*columns, output_field=TextField()) if len(columns) > 1 else columns[0]
+
+
+def shown_equals(path: str, value: str) -> Q:
+    """Rows where ``path`` as a member reads it (with fallback) equals ``value``."""
+    match, earlier_empty = Q(), Q()
+    for index, lang in enumerate(_shown_languages()):
+        column = build_localized_fieldname(path, lang)
+        here = earlier_empty & Q(**{column: value})
+        match = here if index == 0 else match | here
+        earlier_empty &= Q(**{f"{column}__isnull": True}) | Q(**{column: ""})
+    return match
 
 
 # --- Programme -----------------------------------------------------------------------------
@@ -54,7 +88,8 @@ def upcoming_showtimes(
         start, end = day_bounds(day)
         showtimes = showtimes.filter(starts_at__gte=start, starts_at__lt=end)
     if city:
-        showtimes = showtimes.filter(cinema__city=city)
+        # The filter offers the cities as shown (translated); match them the same way.
+        showtimes = showtimes.filter(shown_equals("cinema__city", city))
     if cinema_id:
         showtimes = showtimes.filter(cinema_id=cinema_id)
     return showtimes.select_related("film", "cinema")
@@ -65,7 +100,12 @@ def programme(
 ) -> list[FilmProgramme]:
     """Upcoming showtimes grouped by film (by title), then cinema, then time (1 query)."""
     showtimes = upcoming_showtimes(day=day, city=city, cinema_id=cinema_id, now=now).order_by(
-        "film__title", "film_id", "cinema__city", "cinema__name", "cinema_id", "starts_at"
+        shown("film__title"),
+        "film_id",
+        shown("cinema__city"),
+        shown("cinema__name"),
+        "cinema_id",
+        "starts_at",
     )
     films: list[FilmProgramme] = []
     for showtime in showtimes:
@@ -84,7 +124,9 @@ def programme_fingerprint(films: list[FilmProgramme]) -> str:
     Content-addressed: any change to a title, a rating, a runtime, a cinema's name or city,
     a time, an auditorium, or which showtimes are listed gives another digest, so a cached
     list is never stale and nothing has to invalidate it. The language and time zone it is
-    rendered in are part of it too.
+    rendered in are part of it too. Titles, names and cities are read as the template reads
+    them, in the current language with the English fallback, so editing one translation
+    changes the digest of exactly the lists that show it.
     """
     shown = [
         translation.get_language(),
@@ -108,13 +150,22 @@ def cities() -> list[str]:
 
 
 def search_films(*, query: str = "", genre_slug: str = "") -> QuerySet[Film]:
-    """Films whose title contains ``query`` (any case), optionally of one genre."""
+    """Films whose title contains ``query`` (any case), optionally of one genre, in title
+    order as the member reads them.
+
+    The title is matched as shown (the member's language, or English where that is empty)
+    and in English as well, so a title seen on a poster or a trailer finds the film too.
+    """
     films = Film.objects.all()
     if query:
-        films = films.filter(title__icontains=query.strip())
+        query = query.strip()
+        films = films.annotate(shown_title=shown("title")).filter(
+            Q(shown_title__icontains=query)
+            | Q(**{f"{build_localized_fieldname('title', 'en')}__icontains": query})
+        )
     if genre_slug:
         films = films.filter(genres__slug=genre_slug)
-    return films.prefetch_related("genres").order_by("title").distinct()
+    return films.prefetch_related("genres").order_by(shown("title"), "pk").distinct()
 
 
 def genres() -> QuerySet[Genre]:

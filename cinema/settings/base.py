@@ -22,6 +22,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Translated content (film titles, genres, cinemas): registers its fields before any
+    # app's ready() reads the models, and must come before django.contrib.admin.
+    "modeltranslation",
     "accounts",
     "privacy",
     "cinema",
@@ -412,6 +415,12 @@ LANGUAGES = [
     ("kk", _("Kazakh")),
     ("zh-hans", _("Simplified Chinese")),
 ]
+# Content staff enter per language (cinema/translation.py): a missing translation shows
+# the English one. Slugs are prepopulated from the English title whatever the admin's
+# language.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
+MODELTRANSLATION_PREPOPULATE_LANGUAGE = "en"
 # Our catalogues first; locale/vendor fills what django-allauth (no Kazakh at all) and
 # Django's own Kazakh catalogue leave untranslated.
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "vendor"]

@@ -11,9 +11,9 @@ from cinema.models import Booking, Cinema, Film, Genre, Showtime
 _counter = itertools.count(1)
 
 
-def make_genre(*, name=None, slug=None):
+def make_genre(*, name=None, slug=None, **fields):
     n = next(_counter)
-    return Genre.objects.create(name=name or f"Genre {n}", slug=slug or f"genre-{n}")
+    return Genre.objects.create(name=name or f"Genre {n}", slug=slug or f"genre-{n}", **fields)
 
 
 def make_cinema(*, name=None, city="Almaty", latitude="43.238949", longitude="76.889709", **fields):

@@ -108,6 +108,27 @@ def test_the_cached_programme_shows_every_change_at_once_in_each_language(client
     assert 'title="Возрастной рейтинг"' in russian and 'title="Age rating"' not in russian
     assert "Book Arctic at 21:00, Keruen, Hall 2" in client.get(url, day).content.decode()
 
+    # Translated titles and cities are what the list shows: each edit is shown at once, in
+    # its language only, and an empty one shows the English text.
+    film.title_ru = "Дюны"
+    film.save()
+    cinema.city_ru = "Алматы"
+    cinema.save()
+    with translation.override("en"):  # restores the test's language after the requests
+        russian = client.get(url, day, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+        film.title_ru = "Дюны: возвращение"
+        film.save()
+        edited = client.get(url, day, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+        film.title_ru = ""
+        film.save()
+        emptied = client.get(url, day, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Дюны" in russian and "Dune Sea" not in russian and "· Алматы" in russian
+    assert "Дюны: возвращение" in edited
+    assert "Dune Sea (restored)" in emptied and "Дюны" not in emptied
+    english = client.get(url, day).content.decode()
+    assert "Dune Sea (restored)" in english and "Дюны" not in english
+    assert "· Almaty" in english and "· Алматы" not in english
+
 
 def test_two_showtimes_at_the_same_time_are_told_apart_by_their_hall(client):
     cinema = make_cinema(name="Shymkent Plaza", city="Shymkent")
