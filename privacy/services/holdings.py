@@ -211,12 +211,19 @@ def _device_examples(user, rows) -> Examples:
 
 
 def _booking_examples(user, rows) -> Examples:
+    from cinema.selectors import shown
+    from cinema.templatetags.money import format_money
+
     usage, financial = [], []
-    for title, starts_at, total, currency in rows.order_by("-created_at", "-pk").values_list(
-        "showtime__film__title", "showtime__starts_at", "total_price", "currency"
+    # The film's title as the member reads it elsewhere (their language, else English).
+    examples = rows.annotate(film_title=shown("showtime__film__title")).order_by(
+        "-created_at", "-pk"
+    )
+    for title, starts_at, total, currency in examples.values_list(
+        "film_title", "showtime__starts_at", "total_price", "currency"
     )[:EXAMPLE_ROWS]:
         usage.append(f"{title}, {_datetime(starts_at)}")
-        financial.append(f"{title}: {total} {currency}")
+        financial.append(f"{title}: {format_money(total, currency)}")
     return {Category.USAGE: usage, Category.FINANCIAL: financial}
 
 

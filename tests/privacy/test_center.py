@@ -9,7 +9,7 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from privacy.models import ConsentRecord, PrivacyRequest, TrackingEvent
 from privacy.registry import Category, registry
@@ -273,3 +273,19 @@ def test_every_kind_of_personal_data_says_in_plain_words_what_it_is():
     missing = [policy.label for policy in registry.personal() if not policy.description]
 
     assert missing == []
+
+
+def test_booking_examples_name_the_film_and_price_as_the_member_reads_them(client):
+    member = make_member(email="ivan@example.com", preferred_language="ru")
+    film = make_film(title="Steppe Wind", title_ru="Степной ветер")
+    showtime = make_showtime(
+        film=film, starts_at=timezone.now() + timedelta(days=3), price="3600", currency="KZT"
+    )
+    make_booking(showtime=showtime, user=member, seat_count=1)
+    client.force_login(member)
+
+    with translation.override("en"):  # restores the test's language after the request
+        page = page_text(client)
+
+    assert "Степной ветер: 3\xa0600\xa0KZT" in page
+    assert "Steppe Wind" not in page
