@@ -67,6 +67,18 @@ class TaskEmailBackend(BaseEmailBackend):
         return count
 
 
+def render_text(template_name: str, context: dict) -> str:
+    """Render a plain-text template (a subject, a text body, a README) without HTML escaping.
+
+    ``render_to_string`` escapes for HTML: "child's" would read "child&#x27;s" in a text
+    email. Values are inserted as they are here; HTML bodies stay escaped.
+    """
+    from django.template import Context
+    from django.template.loader import get_template
+
+    return get_template(template_name).template.render(Context(context, autoescape=False))
+
+
 def render_templated_email(name: str, context: dict, *, language: str = "") -> tuple[str, str, str]:
     """Return (subject, text, html) of ``templates/emails/<name>_*`` in ``language``.
 
@@ -82,8 +94,8 @@ def render_templated_email(name: str, context: dict, *, language: str = "") -> t
             "language": translation.get_language(),
             **context,
         }
-        subject = render_to_string(f"emails/{name}_subject.txt", context)
-        text = render_to_string(f"emails/{name}_message.txt", context)
+        subject = render_text(f"emails/{name}_subject.txt", context)
+        text = render_text(f"emails/{name}_message.txt", context)
         html = render_to_string(f"emails/{name}_message.html", context)
     return f"[{settings.SITE_NAME}] " + " ".join(subject.split()), text, html
 

@@ -38,6 +38,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from cinema.mail import render_text
 from privacy.models import Campaign, CampaignDelivery, Channel
 from privacy.services import consent, marketing, suppression
 from privacy.sms import GatewayError, GatewayTimeout, get_gateway
@@ -185,7 +186,7 @@ def render_campaign_email(campaign: Campaign, user) -> EmailMultiAlternatives:
             "site_name": settings.SITE_NAME,
             "language": translation.get_language(),
         }
-        text = render_to_string("emails/marketing_campaign_message.txt", context)
+        text = render_text("emails/marketing_campaign_message.txt", context)
         html = render_to_string("emails/marketing_campaign_message.html", context)
     message = EmailMultiAlternatives(
         subject=" ".join(campaign.subject.split()),

@@ -81,7 +81,7 @@ from django.utils import formats, timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from cinema.mail import send_templated_email
+from cinema.mail import render_text, send_templated_email
 from privacy import recipients as recipients_register
 from privacy.app_settings import app_settings
 from privacy.models import DataExport, PrivacyRequest
@@ -1182,7 +1182,7 @@ def write_export(
                 )
                 index = render_to_string("privacy/export_index.html", context)
                 archive.writestr("index.html", index)
-                readme = render_to_string("privacy/export_readme.txt", context)
+                readme = render_text("privacy/export_readme.txt", context)
                 archive.writestr("README.txt", readme)
             # On disk, central directory included, before anyone renames it "ready".
             raw.flush()

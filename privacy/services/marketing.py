@@ -36,6 +36,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from cinema.mail import render_text
 from privacy.models import Channel, EmailOptInRequest
 from privacy.services import consent, suppression
 
@@ -181,8 +182,8 @@ def _send_confirmation_email(user) -> None:
             "site_name": settings.SITE_NAME,
             "language": translation.get_language(),
         }
-        subject = render_to_string("emails/marketing_confirm_subject.txt", context)
-        text = render_to_string("emails/marketing_confirm_message.txt", context)
+        subject = render_text("emails/marketing_confirm_subject.txt", context)
+        text = render_text("emails/marketing_confirm_message.txt", context)
         html = render_to_string("emails/marketing_confirm_message.html", context)
     message = EmailMultiAlternatives(
         subject=SUBJECT_PREFIX + " ".join(subject.split()), body=text, to=[user.email]

@@ -292,6 +292,21 @@ def test_rejecting_needs_a_reason_which_is_emailed():
     assert RequestEvent.objects.get(request=req, action=Event.REJECTED).actor == officer
 
 
+def test_text_emails_carry_what_people_wrote_unescaped_and_html_emails_escaped():
+    member = make_member()
+    req = requests.open_request(PrivacyRequest.Type.GUARDIAN_REPORT, user=member)
+    mail.outbox.clear()
+
+    requests.reject(req, actor=staff(), reason="O'Neil & Sons' <b>records</b> must stay.")
+
+    [rejected] = mail_to(member.email)
+    assert "O'Neil & Sons' <b>records</b> must stay." in rejected.body
+    assert "child's account" in rejected.body.lower() + rejected.subject.lower()
+    assert "&#x27;" not in rejected.body + rejected.subject and "&amp;" not in rejected.body
+    html = rejected.alternatives[0][0]
+    assert "O&#x27;Neil &amp; Sons&#x27; &lt;b&gt;records&lt;/b&gt; must stay." in html
+
+
 def test_a_deadline_is_extended_once_with_the_reason_emailed():
     officer = staff()
     member = make_member(preferred_language="ru")
