@@ -77,6 +77,16 @@ def healthz(request):
     )
 
 
+def csrf_failure(request, reason=""):
+    """A form sent without a valid CSRF token: our page, in the visitor's language.
+
+    Django's own page is English and tells people to switch DEBUG on; the reason is
+    logged for operators, not shown.
+    """
+    logger.warning("csrf.failure path=%s reason=%s", request.path, reason)
+    return render(request, "403_csrf.html", status=403)
+
+
 # --- Programme and films (visitors and members) ---------------------------------------------
 
 

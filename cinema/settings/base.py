@@ -20,6 +20,8 @@ SECRET_KEY = env.str(
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A form sent without a valid token gets our page, translated (cinema/views.py).
+CSRF_FAILURE_VIEW = "cinema.views.csrf_failure"
 
 INSTALLED_APPS = [
     # Translated content (film titles, genres, cinemas): registers its fields before any
