@@ -16,7 +16,7 @@ VALUE_WIDTH = 90
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: float
+    value: float | None  # None: no data ("—"), unlike 0
     y: int
     width: int
     text_y: int
@@ -35,9 +35,12 @@ class BarChart:
         return self.label_width + 6
 
 
-def horizontal_bars(items: list[tuple[str, float]]) -> BarChart:
-    """Return a chart with one bar per (label, value), scaled to the largest value."""
-    largest = max((value for _, value in items), default=0) or 1
+def horizontal_bars(items: list[tuple[str, float | None]]) -> BarChart:
+    """Return a chart with one bar per (label, value), scaled to the largest value.
+
+    A value of None means "no data" (drawn as no bar, labelled "—"), unlike 0.
+    """
+    largest = max((value or 0 for _, value in items), default=0) or 1
     bars = []
     for index, (label, value) in enumerate(items):
         y = index * (BAR_HEIGHT + GAP)
@@ -46,7 +49,7 @@ def horizontal_bars(items: list[tuple[str, float]]) -> BarChart:
                 label=label,
                 value=value,
                 y=y,
-                width=max(int(PLOT_WIDTH * value / largest), 1 if value else 0),
+                width=max(int(PLOT_WIDTH * (value or 0) / largest), 1 if value else 0),
                 text_y=y + BAR_HEIGHT - 6,
             )
         )

@@ -675,7 +675,8 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
                 [(date_format(week.start, "j M"), week.received) for week in figures.weeks]
             ),
             "closing_chart": charts.horizontal_bars(
-                [(date_format(week.start, "j M"), week.mean_days or 0) for week in figures.weeks]
+                # None: nothing closed that week ("—"); 0.0: closed the day they came.
+                [(date_format(week.start, "j M"), week.mean_days) for week in figures.weeks]
             ),
             "changelist_url": reverse("admin:privacy_privacyrequest_changelist"),
         }

@@ -352,6 +352,20 @@ def test_the_dashboard_counts_requests_and_draws_the_weeks(client, officer, memb
     assert late.reference not in body  # figures only
 
 
+def test_the_closing_chart_tells_a_same_day_close_from_a_week_with_none(client, officer, member):
+    same_day = workflow.open_request(Type.ACCESS, user=member)
+    workflow.complete(same_day, actor=officer, resolution="Sent")
+
+    response = client.get(reverse("admin:privacy_privacyrequest_dashboard"))
+
+    closing = response.context["closing_chart"].bars
+    assert closing[-1].value == 0.0  # closed the day it came: 0 days, not "no data"
+    assert closing[0].value is None  # twelve weeks ago nothing was closed
+    body = response.content.decode()
+    assert f"<title>{closing[-1].label}: 0.0</title>" in body
+    assert f"<title>{closing[0].label}: —</title>" in body
+
+
 def test_staff_without_the_request_permission_get_no_dashboard(client):
     client.force_login(make_member(email="x@example.com", is_staff=True))
 
