@@ -5,9 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -101,7 +104,7 @@ class DataBreachAdmin(NamedDateTimeInputs, admin.ModelAdmin):
         "notification_due_at",
         "notification_deadline",
         "recorded_at",
-        "recorded_by",
+        "recorded_by_staff",
         "members_notified_at",
         "affected",
     ]
@@ -132,7 +135,7 @@ class DataBreachAdmin(NamedDateTimeInputs, admin.ModelAdmin):
             },
         ),
         (_("Leak reports"), {"fields": ["reports"]}),
-        (_("Record"), {"fields": ["recorded_at", "recorded_by"]}),
+        (_("Record"), {"fields": ["recorded_at", "recorded_by_staff"]}),
     ]
 
     class Media:
@@ -146,7 +149,7 @@ class DataBreachAdmin(NamedDateTimeInputs, admin.ModelAdmin):
         "affected",
         "members_notified_at",
         "recorded_at",
-        "recorded_by",
+        "recorded_by_staff",
     }
 
     def get_fieldsets(self, request, obj=None):
@@ -192,6 +195,52 @@ class DataBreachAdmin(NamedDateTimeInputs, admin.ModelAdmin):
             return 0
         count = getattr(breach, "affected_count", None)
         return count if count is not None else breach.breachaffectedmember_set.count()
+
+    @admin.display(description=_("recorded by"))
+    def recorded_by_staff(self, breach):
+        # A staff member, not member data: name them (User.__str__ is "User #2", for logs).
+        staff = breach.recorded_by
+        if staff is None:
+            return self.get_empty_value_display()
+        name = staff.get_full_name()
+        return f"{name} <{staff.email}>" if name else staff.email
+
+    # --- Notifying from the breach's own page: the same action, for this one breach ---
+
+    def get_urls(self):
+        notify = path(
+            "<path:object_id>/notify/",
+            self.admin_site.admin_view(self.notify_view),
+            name="privacy_databreach_notify",
+        )
+        return [notify, *super().get_urls()]
+
+    def can_notify(self, request) -> bool:
+        """Whether ``request.user`` may run the notify action (its own permission check)."""
+        return "notify_members" in self.get_actions(request)
+
+    def notify_view(self, request, object_id):
+        """Run ``notify_members`` on one breach: confirm (GET), send (POST), come back."""
+        if not self.can_notify(request):
+            raise PermissionDenied
+        breach = self.get_object(request, object_id)
+        if breach is None:
+            raise Http404
+        change_url = reverse("admin:privacy_databreach_change", args=[breach.pk])
+        queryset = self.get_queryset(request).filter(pk=breach.pk)
+        response = self.notify_members(request, queryset)
+        if response is None:
+            return redirect(change_url)
+        response.context_data["return_url"] = change_url
+        return response
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk and self.can_notify(request):
+            pending = obj.breachaffectedmember_set.filter(notified_at__isnull=True).count()
+            if pending:
+                context["notify_url"] = reverse("admin:privacy_databreach_notify", args=[obj.pk])
+                context["notify_pending"] = pending
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         breaches.save_breach(obj, actor=request.user, changed_fields=form.changed_data)

@@ -19,7 +19,11 @@ class DataBreach(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(
-        _("what happened"), help_text=_("Facts, effects and remedial action. No personal data.")
+        _("what happened"),
+        help_text=_(
+            "Emailed to the affected members: write it for them, in plain words. What "
+            "happened, what it means for them, and what we did about it. No personal data."
+        ),
     )
     categories = models.JSONField(_("data categories affected"), default=list, blank=True)
     risk = models.CharField(_("risk"), max_length=16, choices=Risk.choices, default=Risk.RISK)
@@ -53,7 +57,7 @@ class DataBreach(models.Model):
 
     class Meta:
         verbose_name = _("data breach")
-        verbose_name_plural = _("data-breach register")
+        verbose_name_plural = _("data breaches")
         ordering = ["-discovered_at"]
 
     def __str__(self):

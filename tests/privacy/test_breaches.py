@@ -345,3 +345,125 @@ def test_the_task_for_a_breach_that_is_gone_does_nothing():
     tasks.notify_breach_members.delay(424242)
 
     assert mail.outbox == []
+
+
+# --- Notifying from the breach's own page -------------------------------------------------
+
+
+def notify_url(breach):
+    return reverse("admin:privacy_databreach_notify", args=[breach.pk])
+
+
+def change_url(breach):
+    return reverse("admin:privacy_databreach_change", args=[breach.pk])
+
+
+def test_the_change_page_offers_to_notify_only_members_not_told_yet(client, officer):
+    breach = make_breach(actor=officer, risk=DataBreach.Risk.HIGH)
+
+    assert notify_url(breach) not in client.get(change_url(breach)).content.decode()  # nobody
+
+    told, waiting = make_member(), make_member()
+    breaches.add_affected_members(breach, [told, waiting], actor=officer)
+    BreachAffectedMember.objects.filter(user=told).update(notified_at=timezone.now())
+    page = client.get(change_url(breach)).content.decode()
+    assert f'<a href="{notify_url(breach)}"' in page
+    assert "Notify 1 affected member by email" in page
+
+    BreachAffectedMember.objects.update(notified_at=timezone.now())
+    assert notify_url(breach) not in client.get(change_url(breach)).content.decode()
+
+
+def test_the_button_confirms_then_emails_the_pending_members_once_and_comes_back(
+    client, officer, django_capture_on_commit_callbacks
+):
+    breach = make_breach(actor=officer, risk=DataBreach.Risk.HIGH)
+    told = make_member(email="told@example.com")
+    breaches.add_affected_members(breach, [told], actor=officer)
+    BreachAffectedMember.objects.update(notified_at=timezone.now())
+    ana, bo = make_member(email="ana@example.com"), make_member(email="bo@example.com")
+    breaches.add_affected_members(breach, [ana, bo], actor=officer)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm = client.get(notify_url(breach))
+    assert confirm.status_code == 200
+    assert "2 members to email" in confirm.content.decode()
+    assert f'href="{change_url(breach)}" class="closelink"' in confirm.content.decode()
+    assert mail.outbox == []  # the confirmation page sends nothing
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(notify_url(breach), {"apply": "1"}, follow=True)
+
+    assert done.redirect_chain == [(change_url(breach), 302)]
+    assert "2 members are being emailed." in done.content.decode()
+    assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.com", "bo@example.com"]
+    later = client.get(change_url(breach)).content.decode()  # once the task has run
+    assert notify_url(breach) not in later  # nobody left to tell
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(notify_url(breach), {"apply": "1"}, follow=True)
+    assert "every affected member was already told" in again.content.decode()
+    assert mail.outbox == []
+
+
+def test_without_the_change_permission_there_is_no_button_and_no_sending(
+    client, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    viewer = make_member(email="viewer@example.com", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_databreach"))
+    client.force_login(viewer)
+    breach = make_breach()
+    breaches.add_affected_members(breach, [make_member()], actor=None)
+
+    page = client.get(change_url(breach))
+    assert page.status_code == 200
+    assert notify_url(breach) not in page.content.decode()
+    assert client.get(notify_url(breach)).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(notify_url(breach), {"apply": "1"}).status_code == 403
+    assert mail.outbox == []
+    assert not BreachAffectedMember.objects.filter(notified_at__isnull=False).exists()
+
+
+def test_sending_from_the_change_page_needs_the_csrf_token(officer):
+    from django.test import Client
+
+    breach = make_breach(actor=officer)
+    breaches.add_affected_members(breach, [make_member()], actor=officer)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(officer)
+
+    assert strict.post(notify_url(breach), {"apply": "1"}).status_code == 403
+    assert not BreachAffectedMember.objects.filter(notified_at__isnull=False).exists()
+
+
+# --- How the page reads -------------------------------------------------------------------
+
+
+def test_recorded_by_names_the_staff_member(client, officer):
+    officer.first_name, officer.last_name = "Oskar", "Berg"
+    officer.save(update_fields=["first_name", "last_name"])
+    breach = make_breach(actor=officer)
+
+    page = client.get(change_url(breach)).content.decode()
+
+    assert "Oskar Berg &lt;officer@example.com&gt;" in page
+    assert f"User #{officer.pk}" not in page
+
+
+def test_the_register_is_called_data_breaches(client, officer):
+    page = client.get(CHANGELIST_URL).content.decode()
+
+    assert "0 data breaches" in page
+    assert "Select data breach to change" in page
+    assert "data-breach register" not in page.lower()
+
+
+def test_the_description_help_says_it_is_emailed_to_the_members(client, officer):
+    page = client.get(ADD_URL).content.decode()
+
+    assert "Emailed to the affected members: write it for them, in plain words." in page
+    assert "Facts, effects and remedial action" not in page
