@@ -60,10 +60,17 @@ class Identifiers:
     hashes: set[str] = field(default_factory=set)  # keyed hashes of email addresses
 
     def search_terms(self) -> list[str]:
-        """Lower-cased texts plus their JSON-escaped forms (how JSON stores non-ASCII)."""
+        """Lower-cased texts plus their JSON-escaped forms (how JSON stores non-ASCII).
+
+        The database lowers a column before comparing, but lowering "\\u0416" (Ж) leaves
+        it as it is: an escaped name matches only in the case it was written. So the
+        escaped forms of the text as given, lower-cased and capitalised are all searched.
+        """
         terms: list[str] = []
         for text in self.texts:
-            for variant in (text.lower(), json.dumps(text.lower())[1:-1]):
+            cased = (text, text.lower(), text.capitalize(), text.title())
+            variants = [text.lower()] + [json.dumps(c)[1:-1].lower() for c in cased]
+            for variant in variants:
                 if variant and variant not in terms:
                     terms.append(variant)
         return terms
