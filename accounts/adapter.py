@@ -48,7 +48,9 @@ class AccountAdapter(DefaultAccountAdapter):
     # The account is inactive during the grace period. allauth would stop at its "inactive"
     # page right after the password; instead the remaining sign-in stages (second factor)
     # run, and then, rather than opening the account, this browser gets a short-lived
-    # ticket that only lets it cancel the deletion. Nothing else becomes reachable.
+    # ticket that only lets it cancel the deletion (``login`` runs only once every stage
+    # has passed, so the ticket proves the complete sign-in; cancelling with it signs the
+    # member in). Nothing else becomes reachable.
 
     def pre_login(self, request, user, **kwargs):
         if not user.is_active and _pending_deletion(user):
@@ -69,7 +71,10 @@ class AccountAdapter(DefaultAccountAdapter):
         if not user.is_active and _pending_deletion(user):
             from django.shortcuts import redirect
 
-            return redirect("privacy:cancel_deletion")
+            from privacy.views.deletion import keep_language
+
+            # The member is not signed in: keep their language for the cancel page.
+            return keep_language(redirect("privacy:cancel_deletion"), user.preferred_language)
         return super().post_login(request, user, **kwargs)
 
 

@@ -77,6 +77,7 @@ class ConsentRecord(models.Model):
         CARRY_OVER = "carry_over", _("Carried over from the visitor's choices at sign-up")
         SIGN_IN = "sign_in", _("Carried over from the choices made on this device at sign-in")
         OBJECTION = "objection", _("Objection in the privacy center")
+        SIGN_OUT = "sign_out", _("Carried over to this device at sign-out for account deletion")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

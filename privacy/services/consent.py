@@ -331,6 +331,33 @@ def adopt_visitor_choices_at_sign_in(visitor_id: uuid.UUID | None, user, *, requ
     return carry_over_visitor_choices(visitor_id, user, request=request, source=Source.SIGN_IN)
 
 
+def has_banner_answers(subject: Subject) -> bool:
+    """Whether ``subject`` has answered the cookie banner (for any of its purposes)."""
+    return any(purpose in BANNER_PURPOSES for purpose in current_states(subject))
+
+
+def hand_member_choices_to_visitor(user, visitor_id: uuid.UUID | None, *, request=None) -> int:
+    """The reverse of :func:`adopt_visitor_choices_at_sign_in`: when a member is signed out
+    for the deletion of their account, this browser's visitor id gets the member's current
+    cookie-banner answers, so the banner does not ask the same person again. Only the
+    banner purposes are handed over (not marketing), and only answers that differ from the
+    visitor's, recorded as ``SIGN_OUT``. Return how many purposes were recorded.
+    """
+    if visitor_id is None:
+        return 0
+    visitor = current_states(Subject(visitor_id=visitor_id))
+    choices = {
+        purpose: state.granted
+        for purpose, state in current_states(Subject.of(user)).items()
+        if purpose in BANNER_PURPOSES
+        and (purpose not in visitor or visitor[purpose].granted != state.granted)
+    }
+    if not choices:
+        return 0
+    record_choices(Subject(visitor_id=visitor_id), choices, source=Source.SIGN_OUT, request=request)
+    return len(choices)
+
+
 def _request_context(request) -> dict:
     if request is None:
         return {"ip_prefix": "", "user_agent_family": ""}

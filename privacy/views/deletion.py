@@ -12,6 +12,15 @@
   sign-in (possession of the mailbox is the proof). Both show a button: a GET never
   changes anything (mail scanners follow links).
 
+A ticket is granted only after a complete sign-in (every stage, second factor included) or
+to the browser of a member who had just re-authenticated to delete, so cancelling with it
+also signs the member back in; it works once. The emailed link proves only the mailbox:
+it cancels, and the member then signs in as usual.
+
+Signing out for the deletion keeps this browser's language (a session language cookie)
+and its cookie-banner answers (copied to the browser's visitor id), so the pages that
+follow still speak the member's language and the banner does not ask again.
+
 The ticket names the job's random tombstone id, never the account id, and expires after
 ``TICKET_MAX_AGE``.
 """
@@ -20,11 +29,12 @@ import time
 
 from allauth.account.decorators import reauthentication_required
 from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, logout
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -32,18 +42,39 @@ from django.views.decorators.http import require_http_methods
 from cinema.ratelimit import rate_limit
 from privacy.app_settings import app_settings
 from privacy.models import ErasureJob
-from privacy.services import erasure
+from privacy.services import consent, erasure
 
 TICKET_SESSION_KEY = "privacy_deletion_ticket"
 TICKET_MAX_AGE = 30 * 60  # seconds
+ALLAUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
 
 
 # --- Cancel tickets -----------------------------------------------------------------------
 
 
 def grant_cancel_ticket(request, job: ErasureJob) -> None:
-    """Let this browser cancel ``job`` for a while (after a sign-in or right after scheduling)."""
+    """Let this browser cancel ``job`` for a while (after a sign-in or right after scheduling).
+
+    The ticket signs the member back in once used, so it is granted like a sign-in: in a
+    fresh session key (no session fixation).
+    """
+    request.session.cycle_key()
     request.session[TICKET_SESSION_KEY] = {"tombstone": str(job.tombstone), "at": time.time()}
+
+
+def keep_language(response, language: str):
+    """Keep ``language`` for the rest of this browser session (the member is signed out)."""
+    if language in {code for code, _name in settings.LANGUAGES}:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 def ticket_job(request) -> ErasureJob | None:
@@ -110,9 +141,11 @@ def delete_account(request):
     form = ConfirmDeletionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         job = erasure.schedule_deletion(user, source=ErasureJob.Source.MEMBER, actor=user)
+        language = user.preferred_language or translation.get_language() or ""
         logout(request)
+        _keep_banner_answers(request, user)
         grant_cancel_ticket(request, job)
-        return redirect("privacy:deletion_scheduled")
+        return keep_language(redirect("privacy:deletion_scheduled"), language)
     context = {
         "form": form,
         "groups": _grouped_plan(user),
@@ -122,6 +155,16 @@ def delete_account(request):
         "has_avatar": bool(user.avatar),
     }
     return render(request, "privacy/delete_account.html", context)
+
+
+def _keep_banner_answers(request, user) -> None:
+    """Give this browser's visitor id the member's cookie-banner answers (just signed out)."""
+    context = getattr(request, "consent", None)
+    if context is None or not consent.has_banner_answers(consent.Subject.of(user)):
+        return
+    visitor_id = context.ensure_subject().visitor_id
+    if consent.hand_member_choices_to_visitor(user, visitor_id, request=request):
+        context.refresh()
 
 
 @require_http_methods(["GET"])
@@ -135,12 +178,18 @@ def deletion_scheduled(request):
 # --- Cancelling ---------------------------------------------------------------------------
 
 
-def _cancel(request, job: ErasureJob):
+def _cancel(request, job: ErasureJob, *, sign_in: bool = False):
     user = get_user_model().objects.filter(pk=job.user_id).first()
-    request.session.pop(TICKET_SESSION_KEY, None)
+    request.session.pop(TICKET_SESSION_KEY, None)  # a ticket works once
     if user is None or not erasure.cancel_deletion(user, actor=user):
         messages.error(request, _("This deletion can no longer be cancelled."))
         return redirect("account_login")
+    if sign_in:
+        # The ticket proves a complete sign-in (or the re-authentication to delete) of
+        # minutes ago in this browser: no second password prompt.
+        login(request, user, backend=ALLAUTH_BACKEND)
+        messages.success(request, _("The deletion is cancelled and your account is active again."))
+        return redirect("privacy:center")
     messages.success(
         request,
         _("The deletion is cancelled and your account is active again. Sign in to continue."),
@@ -157,7 +206,7 @@ def cancel_deletion(request):
         messages.info(request, _("Sign in to cancel the deletion of your account."))
         return redirect("account_login")
     if request.method == "POST":
-        return _cancel(request, job)
+        return _cancel(request, job, sign_in=True)
     return render(request, "privacy/delete_account_cancel.html", {"job": job, "via_link": False})
 
 

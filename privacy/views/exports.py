@@ -8,10 +8,12 @@ that does not exist.
 from http import HTTPStatus
 
 from allauth.account.decorators import reauthentication_required
+from allauth.core.exceptions import ReauthenticationRequired
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -23,6 +25,10 @@ from privacy.services import export
 
 # How many of the member's exports the page lists (older ones have expired long ago).
 LISTED = 10
+# After the re-authentication the member lands back on the export page, which starts the
+# download it names once (a meta refresh: no inline script under the CSP).
+START_PARAM = "start"
+DOWNLOAD_SESSION_KEY = "privacy_export_download"
 
 
 def _no_store(response):
@@ -61,6 +67,7 @@ def export_page(request):
         "exports": exports,
         "running": any(state["running"] for _export, state in exports),
         "ttl_days": app_settings.EXPORT_TTL.days,
+        "start_download": request.session.pop(DOWNLOAD_SESSION_KEY, None),
     }
     return _no_store(render(request, "privacy/export.html", context))
 
@@ -93,7 +100,20 @@ def export_download(request, token):
         if data_export.status in (DataExport.Status.EXPIRED, DataExport.Status.READY):
             return _gone(request)
         raise Http404
-    return _send(request, data_export)
+    if request.GET.get(START_PARAM):
+        return _start_from_page(request, token)
+    try:
+        return _send(request, data_export)
+    except ReauthenticationRequired:
+        # Re-authenticate for the same link, marked to come back to the page afterwards.
+        return redirect(f"{request.path}?{START_PARAM}=1")
+
+
+@reauthentication_required
+def _start_from_page(request, token: str):
+    request.session[DOWNLOAD_SESSION_KEY] = reverse("privacy:export_download", args=[token])
+    messages.success(request, _("Your download has started."))
+    return redirect("privacy:export")
 
 
 @reauthentication_required

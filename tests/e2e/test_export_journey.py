@@ -65,6 +65,9 @@ def test_member_requests_waits_for_and_downloads_their_data(
     with page.expect_download() as started:
         page.get_by_role("button", name="Confirm").click()
     download = started.value
+    # The member is back on the export page, told the download started.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Download my data")
+    expect(page.get_by_text("Your download has started.")).to_be_visible()
     assert re.fullmatch(r"marquee-data-\d{4}-\d{2}-\d{2}\.zip", download.suggested_filename)
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)

@@ -340,6 +340,7 @@ def test_export_requested_and_downloaded_by_keyboard(
     type_into(page, field(page, "Password"), PASSWORD)
     with page.expect_download() as started:
         page.keyboard.press("Enter")
+    expect(page.get_by_text("Your download has started.")).to_be_visible()
     saved = tmp_path / started.value.suggested_filename
     started.value.save_as(saved)
     with zipfile.ZipFile(saved) as archive:
@@ -375,6 +376,7 @@ def test_account_deletion_requested_and_cancelled_by_keyboard(
 
     follow(page, page.get_by_role("button", name="Cancel the deletion"))
     expect(page.get_by_role("status")).to_contain_text("The deletion is cancelled")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Privacy center")  # signed in
     job.refresh_from_db()
     assert job.status == "cancelled"
     assert any("will be deleted" in m.subject for m in mailoutbox)

@@ -9,15 +9,16 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from allauth.socialaccount.models import SocialApp
 from django.apps import apps as django_apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cinema.models import Booking
-from privacy.models import ErasureJob, PrivacyRequest
-from privacy.services import erasure
+from privacy.models import ConsentRecord, ErasureJob, PrivacyRequest
+from privacy.services import consent, erasure
 from tests.accounts.test_mfa import SECRET
 from tests.accounts.test_social_providers import (
     APPLE_CLIENT_ID,
@@ -125,14 +126,48 @@ def test_confirming_schedules_the_deletion_signs_out_and_shows_the_date(mailoutb
     assert cancel_link(sent[0])
 
 
+def test_the_signed_out_member_keeps_their_language_and_cookie_answers():
+    member = make_member(email="ru.delete@example.com", preferred_language="ru")
+    consent.record_choices(
+        consent.Subject.of(member),
+        {"functional": True, "analytics": False, "advertising": False, "marketing_email": True},
+        source="banner",
+    )
+    client = reauthenticated(member.email)
+
+    with translation.override("en"):
+        response = client.post(DELETE, {"confirm": "on"})
+        cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+        assert cookie.value == "ru" and not cookie["max-age"]  # for this browser session
+        page = client.get(response["Location"]).content.decode()
+        assert '<html lang="ru"' in page  # the "scheduled" page speaks Russian
+        assert 'id="consent-banner"' not in page  # and does not ask about cookies again
+        cancel = client.get(reverse("privacy:cancel_deletion")).content.decode()
+        assert '<html lang="ru"' in cancel
+
+    visitor = client.cookies[consent.VISITOR_COOKIE].value
+    assert visitor
+    handed = ConsentRecord.objects.filter(user=None, source="sign_out")
+    assert {(r.purpose, r.granted) for r in handed} == {
+        ("functional", True),
+        ("analytics", False),
+        ("advertising", False),
+    }  # the banner answers only, not marketing
+
+
 def test_the_browser_that_deleted_can_cancel_at_once():
     member = make_member(email="oops@example.com")
     client = reauthenticated(member.email)
     client.post(DELETE, {"confirm": "on"})
 
-    response = client.post(reverse("privacy:cancel_deletion"))
+    response = client.post(reverse("privacy:cancel_deletion"), follow=True)
 
-    assert response["Location"] == reverse("account_login")
+    # Signed in again at once (no second password prompt), told the deletion is cancelled.
+    assert response.redirect_chain == [(reverse("privacy:center"), 302)]
+    assert "The deletion is cancelled and your account is active again." in (
+        response.content.decode()
+    )
+    assert client.session["_auth_user_id"] == str(member.pk)
     member.refresh_from_db()
     assert member.is_active
     assert ErasureJob.objects.get().status == ErasureJob.Status.CANCELLED
@@ -173,11 +208,51 @@ def test_signing_in_during_the_grace_period_offers_only_the_cancellation():
     page = client.get(response["Location"]).content.decode()
     assert "scheduled for deletion" in page
 
-    client.post(reverse("privacy:cancel_deletion"))
+    response = client.post(reverse("privacy:cancel_deletion"))
 
+    assert response["Location"] == reverse("privacy:center")
+    assert client.session["_auth_user_id"] == str(member.pk)  # no second sign-in
+    assert client.get(reverse("accounts:profile")).status_code == 200
     member.refresh_from_db()
     assert member.is_active
     assert "_auth_user_id" in signed_in(member.email).session
+
+
+def test_a_cancel_ticket_works_once_and_in_a_fresh_session():
+    member = make_member(email="once@example.com")
+    reauthenticated(member.email).post(DELETE, {"confirm": "on"})
+    client = Client()
+    client.get(reverse("account_login"))
+    before = client.session.session_key
+
+    client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    assert client.session.session_key != before  # the ticket is not in a fixed session
+    ticketed = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert client.post(reverse("privacy:cancel_deletion"))["Location"] == reverse("privacy:center")
+    client.post(reverse("account_logout"))
+
+    # Replaying the ticketed session, or the ticket after its use, opens nothing.
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = ticketed
+    response = replay.post(reverse("privacy:cancel_deletion"))
+    assert response["Location"] == reverse("account_login")
+    assert "_auth_user_id" not in replay.session
+    erasure.schedule_deletion(member, source="member", actor=member)
+    assert client.post(reverse("privacy:cancel_deletion"))["Location"] == reverse("account_login")
+    assert ErasureJob.objects.filter(status=ErasureJob.Status.SCHEDULED).count() == 1
+
+
+def test_the_emailed_link_cancels_without_signing_in(mailoutbox):
+    member = make_member(email="nosignin@example.com")
+    reauthenticated(member.email).post(DELETE, {"confirm": "on"})
+    link = cancel_link(next(m for m in mailoutbox if "will be deleted" in m.subject))
+    visitor = Client()
+
+    response = visitor.post(link)
+
+    assert response["Location"] == reverse("account_login")
+    assert "_auth_user_id" not in visitor.session  # the mailbox alone is no sign-in
+    assert ErasureJob.objects.get().status == ErasureJob.Status.CANCELLED
 
 
 @pytest.fixture
@@ -224,6 +299,7 @@ def test_signing_in_with_the_provider_during_the_grace_period_offers_only_the_ca
 
     client.post(reverse("privacy:cancel_deletion"))
 
+    assert client.session["_auth_user_id"] == str(member.pk)
     member.refresh_from_db()
     assert member.is_active
     assert ErasureJob.objects.get(pk=job.pk).status == ErasureJob.Status.CANCELLED
@@ -258,6 +334,8 @@ def test_a_member_with_a_second_factor_must_pass_it_before_the_cancellation():
 
     assert response["Location"] == reverse("privacy:cancel_deletion")
     assert "_auth_user_id" not in client.session
+    assert client.post(response["Location"])["Location"] == reverse("privacy:center")
+    assert client.session["_auth_user_id"] == str(member.pk)
 
 
 def test_after_the_erasure_the_old_credentials_fail():

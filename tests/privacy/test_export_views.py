@@ -142,13 +142,20 @@ def test_the_owner_downloads_after_re_authenticating(
     link = link_of(data_export)
     signed_in(client, aruzhan)
 
-    asked = client.get(link)
-    assert asked.status_code == 302
-    assert asked["Location"].startswith(reverse("account_reauthenticate"))
+    asked = client.get(link, follow=True)
+    assert asked.redirect_chain[-1][0].startswith(reverse("account_reauthenticate"))
     assert DataExport.objects.get(pk=data_export.pk).downloaded_at is None
 
-    confirmed = client.post(asked["Location"], {"password": PASSWORD})
-    assert confirmed.status_code == 302 and confirmed["Location"] == link
+    # After confirming, the member is back on the export page, which starts the download.
+    confirmed = client.post(asked.redirect_chain[-1][0], {"password": PASSWORD}, follow=True)
+    assert confirmed.redirect_chain[-1][0] == reverse("privacy:export")
+    page = confirmed.content.decode()
+    assert "Your download has started." in page
+    assert f'<meta http-equiv="refresh" content="0;url={link}">' in page
+    assert 'name="password"' not in page
+    assert DataExport.objects.get(pk=data_export.pk).downloaded_at is None
+    again = client.get(reverse("privacy:export")).content.decode()
+    assert 'http-equiv="refresh"' not in again  # the download starts once
     response = client.get(link)
 
     assert response.status_code == 200
