@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -32,15 +33,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from cinema import charts
 from privacy.admin.audited import AuditedAdmin
 from privacy.admin.request_entry import ManualRequestForm, member_label
-from privacy.models import DataExport, PrivacyRequest, RequestEvent
-from privacy.services import fulfilment, transparency
+from privacy.forms.requests import GuardianReportForm, RectificationForm
+from privacy.models import DataExport, ErasureJob, PrivacyRequest, RequestEvent
+from privacy.services import fulfilment, objection, transparency
 from privacy.services import requests as workflow
 
 HANDLE_PERMISSION = "privacy.handle_privacyrequest"
@@ -110,6 +112,62 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 def _staff_name(user) -> str:
     return user.get_full_name() or str(user)
+
+
+def language_name(code: str) -> str:
+    """The name of a language code from settings.LANGUAGES ("English"), or "—"."""
+    if not code:
+        return "—"
+    names = dict(settings.LANGUAGES)
+    return str(names.get(code) or names.get(code.split("-")[0]) or code)
+
+
+# The emails the workflow sends (privacy.services.requests.notify), by the kind in the trail.
+EMAIL_KINDS = {
+    "received": _("Acknowledgement of receipt"),
+    "verify": _("Verification code"),
+    "completed": _("Answer: request completed"),
+    "rejected": _("Answer: request rejected"),
+    "extended": _("Deadline extension"),
+}
+
+# How the keys and values of a request's details read to staff.
+DETAIL_LABELS = {
+    "relationship": _("The requester is the child's"),
+    "child": _("The child's account"),
+    "data": _("Data to correct"),
+    "restricted": _("Restriction"),
+    "objection": _("Objects to"),
+    "objections": _("Objects to"),
+    "purposes": _("Purposes"),
+    "source": _("Started by"),
+}
+DETAIL_VALUES = {
+    "relationship": dict(GuardianReportForm.RELATIONSHIPS),
+    "data": {
+        **dict(RectificationForm.DATA),
+        # A choice offered before bookings were known to hold no name.
+        "booking_name": _("The name on a booking"),
+    },
+    "restricted": {True: _("Switched on"), False: _("Lifted")},
+    "objection": objection.LABELS,
+    "objections": objection.LABELS,
+    "source": dict(ErasureJob.Source.choices),
+}
+
+
+def detail_lines(details: dict) -> list[tuple[str, str]]:
+    """A request's details as (label, value) lines, in the words staff read elsewhere."""
+    lines = []
+    for key, value in (details or {}).items():
+        values = DETAIL_VALUES.get(key, {})
+        items = value if isinstance(value, list) else [value]
+        shown = ", ".join(
+            str(values.get(item, item)) if isinstance(item, str | bool) else str(item)
+            for item in items
+        )
+        lines.append((str(DETAIL_LABELS.get(key, key)), shown))
+    return lines
 
 
 # --- Steps of the workflow ----------------------------------------------------------------
@@ -299,6 +357,24 @@ def steps_for(req: PrivacyRequest) -> list[Step]:
     return offered
 
 
+def steps_waiting(req: PrivacyRequest) -> list[tuple[Step, str]]:
+    """The steps that carry out ``req`` but are not possible yet, with what comes first.
+
+    Shown as hints on the request's page instead of buttons, so staff see that e.g. the
+    export is built once the request is approved. Steps of other request types are left out.
+    """
+    if not req.is_open:
+        return []
+    waiting = []
+    for step in STEPS.values():
+        if not step.fulfils or req.type not in fulfilment.TYPES[step.fulfils]:
+            continue
+        reason = fulfilment.refusal(req, step.fulfils)
+        if reason:
+            waiting.append((step, reason))
+    return waiting
+
+
 def take_step(req: PrivacyRequest, step: Step, *, actor, data: dict) -> str:
     """Apply ``step`` to ``req`` through the workflow service (may raise RequestError).
 
@@ -360,7 +436,7 @@ class RequestEventInline(admin.TabularInline):
 
     def get_fields(self, request, obj=None):
         fields = ["at", "action", "by"]
-        return [*fields, "note"] if can_handle(request) else fields
+        return [*fields, "note_text"] if can_handle(request) else fields
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)
@@ -370,6 +446,23 @@ class RequestEventInline(admin.TabularInline):
         if event.actor_id is None:
             return _("requester or system")
         return _staff_name(event.actor)
+
+    @admin.display(description=RequestEvent._meta.get_field("note").verbose_name)
+    def note_text(self, event):
+        """The note, with the workflow's codes (an email's kind, "#2") put in words."""
+        note = event.note
+        if event.action == RequestEvent.Action.EMAILED and note in EMAIL_KINDS:
+            return EMAIL_KINDS[note]
+        if event.action in (RequestEvent.Action.ASSIGNED, RequestEvent.Action.LINKED):
+            if note == "-":
+                return _("Nobody")
+            pk = note.removeprefix("#")
+            user = get_user_model().objects.filter(pk=pk).first() if pk.isdigit() else None
+            if user is not None:
+                if event.action == RequestEvent.Action.ASSIGNED:
+                    return _staff_name(user)
+                return _member_link(user)
+        return note or "—"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
@@ -412,7 +505,7 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
         "self_service",
         "channel",
     ]
-    list_select_related = ["assignee"]
+    list_select_related = ["assignee", "user"]
     # Open requests first, the most urgent on top; closed ones after them.
     ordering = [
         Case(When(status__in=PrivacyRequest.OPEN_STATUSES, then=Value(0)), default=Value(1)).asc(),
@@ -447,10 +540,34 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
 
     @admin.display(description=_("requester"), ordering="user_id")
     def requester(self, req):
+        """The member by number only: for staff who may not see who the requester is."""
         if req.user_id is None:
             return _("no account")
         url = reverse("admin:accounts_user_change", args=[req.user_id])
         return format_html('<a href="{}">{} #{}</a>', url, _("member"), req.user_id)
+
+    @admin.display(description=_("requester"), ordering="user_id")
+    def requester_named(self, req):
+        """Who the requester is (name and address), for staff who handle requests."""
+        if req.user_id is None:
+            named = " · ".join(part for part in (req.name, req.email) if part)
+            if not named:
+                return _("no account")
+            return _("%(requester)s (no account)") % {"requester": named}
+        return _member_link(req.user)
+
+    @admin.display(description=PrivacyRequest._meta.get_field("language").verbose_name)
+    def language_name(self, req):
+        return language_name(req.language)
+
+    @admin.display(description=PrivacyRequest._meta.get_field("details").verbose_name)
+    def details_lines(self, req):
+        lines = detail_lines(req.details)
+        if not lines:
+            return "—"
+        return format_html_join(
+            "", '<div class="privacy-detail">{}: {}</div>', ((k, v) for k, v in lines)
+        )
 
     # Both dates of a row in the short formats, so they read alike ("22 Nov 2026, 08:01",
     # "22 Dec 2026"): a model field would show in the long DATETIME_FORMAT.
@@ -481,16 +598,24 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
 
     # --- Page layout ---------------------------------------------------------------------
 
+    def get_list_display(self, request):
+        if not can_handle(request):
+            return self.list_display
+        return ["requester_named" if name == "requester" else name for name in self.list_display]
+
     def get_fieldsets(self, request, obj=None):
         personal = can_handle(request)
-        request_fields = ["reference", "type", "status", "channel", "self_service", "language"]
-        requester = ["requester", "verification", "verified_at"]
-        if personal:
+        request_fields = ["reference", "type", "status", "channel", "self_service"]
+        request_fields.append("language_name")
+        requester = ["requester_named" if personal else "requester", "verification"]
+        requester.append("verified_at")
+        if personal and (obj is None or obj.user_id is None or obj.name or obj.email):
+            # What the requester gave; a member's own name and address are in the link.
             requester[1:1] = ["name", "email"]
         deadline = ["received_at", "due_at", "extended_at"]
         if personal:
             deadline.append("extension_reason")
-        handling = ["assignee", "closed_at"]
+        handling = ["assigned_to", "closed_at"]
         if personal:
             handling.append("resolution")
         fieldsets = [
@@ -499,7 +624,7 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
             (_("Deadline"), {"fields": deadline}),
         ]
         if personal:
-            fieldsets.append((_("What they asked"), {"fields": ["description", "details"]}))
+            fieldsets.append((_("What they asked"), {"fields": ["description", "details_lines"]}))
         fieldsets.append((_("Handling"), {"fields": handling}))
         return fieldsets
 
@@ -563,7 +688,9 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
         ]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["steps"] = steps_for(obj) if obj is not None and can_handle(request) else []
+        handles = obj is not None and can_handle(request)
+        context["steps"] = steps_for(obj) if handles else []
+        context["steps_waiting"] = steps_waiting(obj) if handles else []
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def step_view(self, request, object_id, step):
@@ -792,6 +919,12 @@ class PrivacyRequestAdmin(AuditedAdmin, admin.ModelAdmin):
                 % {"step": step.title, "count": done},
                 messages.SUCCESS,
             )
+
+
+def _member_link(user) -> str:
+    """The member's name and address, linked to their page in the admin."""
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    return format_html('<a href="{}">{}</a>', url, member_label(user))
 
 
 def _entered_message(req: PrivacyRequest) -> str:

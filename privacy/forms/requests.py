@@ -155,11 +155,15 @@ class GuardianReportForm(forms.Form):
 
 
 class RectificationForm(forms.Form):
-    """Correction of data the member cannot edit themselves (K6, S7)."""
+    """Correction of data the member cannot edit themselves (K6, S7).
+
+    Only data we hold and the member cannot change in place: the profile, the email
+    addresses and the photo are edited in the account (``accounts.forms.ProfileForm``),
+    and a booking holds no name, only its seats, prices and status.
+    """
 
     DATA = [
-        ("booking_name", _("The name on a booking")),
-        ("booking", _("Other details of a booking or payment")),
+        ("booking", _("The details of a booking or its payment")),
         ("requests", _("A privacy request or its answer")),
         ("consents", _("My consent history")),
         ("other", _("Something else")),

@@ -201,6 +201,63 @@ def test_staff_who_do_not_handle_requests_see_the_queue_without_what_people_wrot
     assert client.get(QUEUE, {"q": "dana@example.com"}).context["cl"].result_count == 0
 
 
+def test_a_requests_page_names_the_requester_assignee_language_and_trail_for_handlers(
+    client, officer, member
+):
+    member.last_name = "Nurlanova"
+    member.save()
+    req = workflow.open_request(Type.ACCESS, user=member, language="en")
+    workflow.assign(req, assignee=officer, actor=officer)
+
+    queue = client.get(QUEUE).content.decode()
+    page = client.get(change_url(req)).content.decode()
+
+    member_page = reverse("admin:accounts_user_change", args=[member.pk])
+    for body in (queue, page):
+        assert f'href="{member_page}"' in body
+        assert "Asel Nurlanova" in body and "asel@example.com" in body
+        assert "Olga" in body  # assigned to
+    assert "User #" not in page
+    assert "English" in page
+    # The trail: the email's kind and the assignee in words, not codes.
+    notes = re.findall(r'field-note_text">\s*<p>([^<]*)</p>', page)
+    assert "Acknowledgement of receipt" in notes
+    assert any(note.startswith("Olga") for note in notes)
+    assert not any(note.startswith("#") or note == "received" for note in notes)
+
+
+def test_a_guardian_reports_details_read_as_labelled_lines(client, officer):
+    req = workflow.open_request(
+        Type.GUARDIAN_REPORT,
+        email="galina@example.org",
+        name="Galina Parent",
+        details={"relationship": "parent", "child": "timur.kid@example.org"},
+    )
+
+    page = client.get(change_url(req)).content.decode()
+
+    assert "The requester is the child&#x27;s: Parent" in page
+    assert "The child&#x27;s account: timur.kid@example.org" in page
+    assert '{"relationship"' not in page and "&quot;relationship&quot;" not in page
+    assert "Galina Parent · galina@example.org (no account)" in client.get(QUEUE).content.decode()
+
+
+def test_view_only_staff_get_no_names_of_members_or_assignees_details(client, member):
+    viewer = make_member(email="analyst@example.com", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_privacyrequest"))
+    client.force_login(viewer)
+    req = workflow.open_request(
+        Type.GUARDIAN_REPORT, user=member, name="Asel", details={"child": "kid@example.org"}
+    )
+
+    queue = client.get(QUEUE).content.decode()
+    page = client.get(change_url(req)).content.decode()
+
+    for body in (queue, page):
+        assert "asel@example.com" not in body and "kid@example.org" not in body
+        assert f"member #{member.pk}" in body
+
+
 # --- Steps --------------------------------------------------------------------------------
 
 

@@ -526,3 +526,17 @@ def test_only_privacy_officers_see_and_use_the_actions(client, member):
     req.refresh_from_db()
     assert req.status == Status.IN_PROGRESS
     assert not ProcessingRestriction.objects.exists()
+
+
+def test_the_export_not_yet_possible_is_shown_with_what_comes_first(client, officer, member):
+    req = workflow.open_request(Type.ACCESS, user=member)
+
+    page = client.get(change_url(req)).content.decode()
+    assert step_url(req, "export") not in page
+    assert "Build the export: not possible yet. Approve the request first" in page
+    assert "Apply the restriction" not in page  # not a step of an access request
+
+    client.post(step_url(req, "start"))
+    page = client.get(change_url(req)).content.decode()
+    assert step_url(req, "export") in page
+    assert "not possible yet" not in page

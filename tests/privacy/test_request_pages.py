@@ -140,6 +140,26 @@ def test_a_closed_request_cannot_be_withdrawn(client):
     assert "This request is already closed." in response.content.decode()
 
 
+def test_switching_a_restriction_on_and_lifting_it_read_apart_in_the_list_and_detail(client):
+    from privacy.services import restriction
+
+    member = make_member()
+    client.force_login(member)
+    restriction.restrict(member)
+    restriction.lift(member)
+    switched_on, lifted = PrivacyRequest.objects.order_by("pk")
+
+    listing = client.get(REQUEST_LIST).content.decode()
+    on_page = client.get(reverse("privacy:request_detail", args=[switched_on.public_id]))
+    lift_page = client.get(reverse("privacy:request_detail", args=[lifted.public_id]))
+
+    assert listing.count("Restriction switched on") == 1
+    assert listing.count("Restriction lifted") == 1
+    assert "Restriction switched on" in on_page.content.decode()
+    assert "Restriction lifted" not in on_page.content.decode()
+    assert "Restriction lifted" in lift_page.content.decode()
+
+
 # --- Rectification -----------------------------------------------------------------------------
 
 
@@ -152,15 +172,17 @@ def test_a_member_asks_to_correct_a_past_booking_and_sees_what_they_can_edit_the
     assert "You can change these at once in your profile" in page
     assert "First name" in page and "Phone number" in page
     assert f'href="{reverse("accounts:profile")}"' in page
+    assert "The name on a booking" not in page  # bookings hold no name
+    assert 'value="other"' in page
 
     response = client.post(
-        url, {"data": "booking_name", "message": "Booking T00012 has my old surname."}
+        url, {"data": "booking", "message": "Booking T00012 shows the wrong seats."}
     )
 
     req = PrivacyRequest.objects.get()
     assert (req.type, req.user, req.status) == ("rectification", member, "received")
-    assert req.details == {"data": "booking_name"}
-    assert req.description == "Booking T00012 has my old surname."
+    assert req.details == {"data": "booking"}
+    assert req.description == "Booking T00012 shows the wrong seats."
     assert response["Location"] == reverse("privacy:request_detail", args=[req.public_id])
     assert mail.outbox[0].to == [member.email]
 
