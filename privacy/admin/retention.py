@@ -213,7 +213,7 @@ class RuleFilter(admin.SimpleListFilter):
     parameter_name = "rule"
 
     def lookups(self, request, model_admin):
-        return [(name, name) for name in retention.rule_names()]
+        return [(rule.name, f"{rule.label} ({rule.name})") for rule in retention.rules()]
 
     def queryset(self, request, queryset):
         return queryset.filter(rule=self.value()) if self.value() else queryset
@@ -333,7 +333,8 @@ class RetentionRunAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": _("Retention runs over time"),
             "rule": rule,
-            "rule_names": names,
+            "rule_label": retention.get_rule(rule).label if rule else "",
+            "rule_choices": [(r.name, f"{r.label} ({r.name})") for r in retention.rules()],
             "rows_chart": rows_chart,
             "time_chart": time_chart,
             "longest_chart": longest_chart,

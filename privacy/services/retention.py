@@ -188,6 +188,14 @@ class Rule:
     # updated (a last-seen time), whose order has nothing to do with the keys'.
     keys_follow_dates: bool = False
     overridable: bool = True
+
+    @property
+    def label(self) -> str:
+        """The rule as staff read it: the data's name for a registry rule ("Bookings"), else
+        its description; ``name`` stays the code for ``run_retention --rule``."""
+        policy = registry.get(self.model) if "." in self.name else None
+        return policy.display_name if policy is not None else str(self.description)
+
     source: str = "registry"
     disabled_reason: Promise | str = ""
 

@@ -164,6 +164,12 @@ def test_runs_list_chart_and_rules_pages_show_what_retention_did(client, officer
         assert "<svg" in content and "<script" not in content and "style=" not in content
     assert "1 failed or interrupted run in that time." in chart.content.decode()
     assert "<title>" in one_rule.content.decode()
+    # Rules read by what they hold, with their code for run_retention --rule.
+    registry_rule = retention.get_rule("privacy.trackingevent").label
+    assert registry_rule != "privacy.trackingevent"
+    assert f"runs of {registry_rule}, oldest first." in one_rule.content.decode()
+    assert f">{registry_rule} (privacy.trackingevent)</option>" in chart.content.decode()
+    assert f"{registry_rule} (privacy.trackingevent)" in runs.content.decode()  # the filter
     html = rules.content.decode()
     assert "privacy.trackingevent" in html and "dormant-notice" in html
     assert "5 years" in html  # the bookings' legal minimum
