@@ -372,6 +372,10 @@ PRIVACY_VERIFICATION_CODE_ATTEMPTS = env.int("MARQUEE_VERIFICATION_CODE_ATTEMPTS
 PRIVACY_REQUEST_STATUS_LINK_MAX_AGE = timedelta(
     days=env.int("MARQUEE_REQUEST_STATUS_LINK_DAYS", default=180)
 )
+# The supervisory authority a refused requester may complain to, named in the refusal
+# email (GDPR Art. 12(4)): e.g. "the Information Commissioner's Office" and its address.
+PRIVACY_AUTHORITY_NAME = env.str("MARQUEE_AUTHORITY_NAME", default="")
+PRIVACY_AUTHORITY_URL = env.str("MARQUEE_AUTHORITY_URL", default="")
 # Breach notification to the authority: "72 hours" (GDPR Art. 33), "1 business day" (KZ).
 PRIVACY_BREACH_NOTIFICATION_DEADLINE = env.str(
     "MARQUEE_BREACH_NOTIFICATION_DEADLINE", default="72 hours"

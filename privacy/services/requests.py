@@ -106,7 +106,14 @@ def notify(req: PrivacyRequest, kind: str, **context) -> None:
         f"privacy_request_{kind}",
         to=to,
         language=req.language,
-        context={"req": req, "status_url": status_url(req), **context},
+        context={
+            "req": req,
+            "status_url": status_url(req),
+            # Where a refused requester may complain (named when the deployment says).
+            "authority_name": getattr(django_settings, "PRIVACY_AUTHORITY_NAME", ""),
+            "authority_url": getattr(django_settings, "PRIVACY_AUTHORITY_URL", ""),
+            **context,
+        },
     )
     RequestEvent.objects.create(request=req, action=Event.EMAILED, note=kind)
 

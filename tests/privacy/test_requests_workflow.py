@@ -307,6 +307,24 @@ def test_text_emails_carry_what_people_wrote_unescaped_and_html_emails_escaped()
     assert "O&#x27;Neil &amp; Sons&#x27; &lt;b&gt;records&lt;/b&gt; must stay." in html
 
 
+def test_a_refusal_names_the_authority_to_complain_to_when_the_deployment_does(settings):
+    settings.PRIVACY_AUTHORITY_NAME = "the Information Commissioner's Office"
+    settings.PRIVACY_AUTHORITY_URL = "https://ico.org.uk/make-a-complaint/"
+    member = make_member()
+    req = requests.open_request(PrivacyRequest.Type.ERASURE, user=member)
+    mail.outbox.clear()
+
+    requests.reject(req, actor=staff(), reason="A booking dispute is open.")
+
+    [rejected] = mail_to(member.email)
+    assert (
+        "you may complain to the data-protection authority, "
+        "the Information Commissioner's Office." in rejected.body
+    )
+    assert "https://ico.org.uk/make-a-complaint/" in rejected.body
+    assert 'href="https://ico.org.uk/make-a-complaint/"' in rejected.alternatives[0][0]
+
+
 def test_a_deadline_is_extended_once_with_the_reason_emailed():
     officer = staff()
     member = make_member(preferred_language="ru")
