@@ -290,8 +290,9 @@ def check_may_cancel(booking: Booking, *, now=None) -> None:
         raise BookingError("already_started")
 
 
-def cancel_booking(member, *, booking_id: int, actor, now=None) -> Booking:
-    """Cancel one of ``member``'s bookings before its showtime starts, and email them.
+def cancel_booking(member, *, booking_id: int, actor, now=None, because: str = "") -> Booking:
+    """Cancel one of ``member``'s bookings before its showtime starts, and email them
+    (saying ``because``, e.g. ``"account_deletion"``, when they did not cancel it).
 
     A paid booking is refunded through the payment provider that took it (status
     ``refunded``); a reserved one becomes ``cancelled``. The seats are free again at once.
@@ -314,7 +315,9 @@ def cancel_booking(member, *, booking_id: int, actor, now=None) -> Booking:
             booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = now
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])
-        booking_emails.send_booking_email(booking, kind=booking_emails.CANCELLATION)
+        booking_emails.send_booking_email(
+            booking, kind=booking_emails.CANCELLATION, because=because
+        )
     logger.info(
         "booking.cancelled booking_id=%s status=%s actor_id=%s",
         booking.pk,

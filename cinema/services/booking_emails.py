@@ -24,8 +24,12 @@ def language_for(user) -> str:
     return getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
 
 
-def render_booking_email(booking: Booking, *, kind: str) -> tuple[str, str, str]:
-    """Return (subject, text, html) of ``kind`` for ``booking``, in the member's language."""
+def render_booking_email(booking: Booking, *, kind: str, because: str = "") -> tuple[str, str, str]:
+    """Return (subject, text, html) of ``kind`` for ``booking``, in the member's language.
+
+    ``because`` says why a booking was cancelled when the member did not cancel it
+    themselves (``"account_deletion"``).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown booking email {kind!r}")
     user = booking.user
@@ -37,16 +41,17 @@ def render_booking_email(booking: Booking, *, kind: str) -> tuple[str, str, str]
         "cinema": showtime.cinema,
         "starts_at": timezone.localtime(showtime.starts_at),
         "seats": ", ".join(booking.seats),
+        "because": because,
     }
     return render_templated_email(kind, context, language=language_for(user))
 
 
-def send_booking_email(booking: Booking, *, kind: str) -> None:
+def send_booking_email(booking: Booking, *, kind: str, because: str = "") -> None:
     """Queue one email of ``kind`` about ``booking`` to its member (none if erased)."""
     user = booking.user
     if user is None or not user.email:
         return
-    subject, text, html = render_booking_email(booking, kind=kind)
+    subject, text, html = render_booking_email(booking, kind=kind, because=because)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[user.email])
     message.attach_alternative(html, "text/html")
     message.send()

@@ -1981,7 +1981,9 @@ def cancel_pending_bookings(user, *, now: datetime | None = None) -> int:
     cancelled = 0
     for booking_id in list(pending):
         try:
-            booking_service.cancel_booking(user, booking_id=booking_id, actor=None, now=now)
+            booking_service.cancel_booking(
+                user, booking_id=booking_id, actor=None, now=now, because="account_deletion"
+            )
         except (booking_service.BookingError, Booking.DoesNotExist):
             continue  # started or cancelled meanwhile
         cancelled += 1

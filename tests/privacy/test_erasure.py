@@ -337,6 +337,8 @@ def test_scheduling_closes_the_account_and_waits_for_the_grace_period(mailoutbox
     assert timedelta(days=6) < job.due_at - timezone.now() <= timedelta(days=7)
     assert not UserSession.objects.filter(user=member.user).exists()  # signed out everywhere
     assert Booking.objects.get(pk=member.future_booking.pk).status == "cancelled"
+    [cancelled] = [m for m in mailoutbox if member.future_booking.code in m.subject]
+    assert "because you asked us to delete your account" in cancelled.body  # not a mystery
     assert Booking.objects.get(pk=member.past_booking.pk).user_id == member.user.pk
     assert erasure.jobs_to_run() == []
     scheduled = [m for m in mailoutbox if m.to == [member.email] and "will be deleted" in m.subject]
