@@ -325,6 +325,18 @@ def test_a_refusal_names_the_authority_to_complain_to_when_the_deployment_does(s
     assert 'href="https://ico.org.uk/make-a-complaint/"' in rejected.alternatives[0][0]
 
 
+def test_request_emails_greet_the_member_and_are_signed_by_the_privacy_team():
+    member = make_member(first_name="Aru", preferred_language="en")
+    mail.outbox.clear()
+
+    requests.open_request(PrivacyRequest.Type.ACCESS, user=member)
+
+    [received] = mail_to(member.email)
+    assert received.body.startswith("Hello Aru,")
+    assert received.body.rstrip().endswith("The privacy team, Marquee")
+    assert "Hello Aru," in received.alternatives[0][0]
+
+
 def test_a_deadline_is_extended_once_with_the_reason_emailed():
     officer = staff()
     member = make_member(preferred_language="ru")
