@@ -24,7 +24,7 @@ from cinema import charts
 from privacy.admin.audited import AuditedAdmin
 from privacy.admin.widgets import NamedDateTimeInputs
 from privacy.models import DormantNotice, RetentionHold, RetentionOverride, RetentionRun
-from privacy.services import retention
+from privacy.services import breaches, retention
 
 CHART_DAYS = 30
 CHART_RUNS = 30
@@ -135,6 +135,28 @@ class ActiveHoldFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PlaceHoldForm(forms.ModelForm):
+    """A new hold: the member by id or sign-in address, as staff have it from the case."""
+
+    member = forms.CharField(
+        label=_("Member"),
+        help_text=_("The member's id (42 or #42) or sign-in email address."),
+    )
+
+    class Meta:
+        model = RetentionHold
+        fields = ["reason", "reference", "until"]
+
+    def clean_member(self):
+        text = self.cleaned_data["member"].strip()
+        found = breaches.find_members(text)
+        if found.unknown or len(found.members) != 1:
+            raise ValidationError(
+                _("No member has this id or address: %(value)s."), params={"value": text}
+            )
+        return found.members[0]
+
+
 @admin.register(RetentionHold)
 class RetentionHoldAdmin(AuditedAdmin, NamedDateTimeInputs, admin.ModelAdmin):
     """Staff place a member's data on hold (a dispute) and lift it; holds are not edited."""
@@ -143,7 +165,6 @@ class RetentionHoldAdmin(AuditedAdmin, NamedDateTimeInputs, admin.ModelAdmin):
     list_filter = [ActiveHoldFilter, "placed_at"]
     search_fields = ["=user__id", "reference"]
     search_help_text = _("Search by member id or case reference.")
-    raw_id_fields = ["user"]
     fields = [
         "user",
         "reason",
@@ -156,10 +177,20 @@ class RetentionHoldAdmin(AuditedAdmin, NamedDateTimeInputs, admin.ModelAdmin):
     ]
     actions = ["lift_holds"]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = PlaceHoldForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["member", "reason", "reference", "until"]
+        return self.fields
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
             return self.fields  # a placed hold is history: lift it, place a new one
-        return ["placed_by", "placed_at", "lifted_by", "lifted_at"]
+        return []
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -182,7 +213,7 @@ class RetentionHoldAdmin(AuditedAdmin, NamedDateTimeInputs, admin.ModelAdmin):
         if change:
             raise PermissionDenied
         hold = retention.place_hold(
-            form.cleaned_data["user"],
+            form.cleaned_data["member"],
             actor=request.user,
             reason=form.cleaned_data["reason"],
             reference=form.cleaned_data.get("reference", ""),

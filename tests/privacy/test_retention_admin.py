@@ -121,7 +121,7 @@ def test_staff_place_a_hold_in_the_admin_and_lift_it_with_an_action(client, offi
 
     response = client.post(
         reverse("admin:privacy_retentionhold_add"),
-        {"user": member.pk, "reason": "Chargeback dispute", "reference": "D-17", "until": ""},
+        {"member": f"#{member.pk}", "reason": "Chargeback dispute", "reference": "D-17"},
     )
 
     assert response.status_code == 302
@@ -139,6 +139,21 @@ def test_staff_place_a_hold_in_the_admin_and_lift_it_with_an_action(client, offi
     hold.refresh_from_db()
     assert (hold.is_active(), hold.lifted_by) == (False, officer)
     assert AuditEntry.objects.filter(action=retention.HOLD_LIFTED, subject_id=member.pk).exists()
+
+
+def test_a_hold_names_its_member_by_address_and_an_unknown_one_saves_nothing(client, officer):
+    member = make_member(email="Dispute.Case@example.com")
+    url = reverse("admin:privacy_retentionhold_add")
+
+    unknown = client.post(url, {"member": "nobody@example.com", "reason": "Dispute"})
+
+    assert unknown.status_code == 200
+    assert "No member has this id or address: nobody@example.com." in unknown.content.decode()
+    assert not RetentionHold.objects.exists()
+
+    client.post(url, {"member": "dispute.case@example.com", "reason": "Dispute"})
+
+    assert RetentionHold.objects.get().user == member
 
 
 def test_runs_list_chart_and_rules_pages_show_what_retention_did(client, officer):
