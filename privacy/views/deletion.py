@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from accounts.language import set_language_cookie
 from cinema.ratelimit import rate_limit
 from privacy.app_settings import app_settings
 from privacy.models import ErasureJob
@@ -65,15 +66,7 @@ def grant_cancel_ticket(request, job: ErasureJob) -> None:
 def keep_language(response, language: str):
     """Keep ``language`` for the rest of this browser session (the member is signed out)."""
     if language in {code for code, _name in settings.LANGUAGES}:
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            language,
-            path=settings.LANGUAGE_COOKIE_PATH,
-            domain=settings.LANGUAGE_COOKIE_DOMAIN,
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        )
+        set_language_cookie(response, language)
     return response
 
 
