@@ -40,6 +40,39 @@ def wait_for(condition, *, timeout=30.0, interval=0.1, what="condition"):
     pytest.fail(f"Timed out after {timeout}s waiting for {what}")
 
 
+def worker_env(**extra: str) -> dict[str, str]:
+    """The environment of a worker process: this test process's database, and its Redis
+    database as broker and cache; ``extra`` adds or overrides variables."""
+    from django.db import connection
+
+    database_url = urlparse(os.environ["DATABASE_URL"])._replace(
+        path="/" + connection.settings_dict["NAME"]
+    )
+    broker_url = celery_app.conf.broker_url
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cinema.settings.test",
+        "DATABASE_URL": database_url.geturl(),
+        "CELERY_BROKER_URL": broker_url,
+        # The same Redis database as the broker: what this test process buffers there (usage
+        # events, with settings.REDIS_URL overridden to it) is what the worker reads.
+        "REDIS_URL": broker_url,
+        "MARQUEE_TASKS_EAGER": "0",
+        "MARQUEE_NO_BOOTSTRAP": "1",
+        **extra,
+    }
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    """Stop a worker as an operator would (SIGTERM: a warm shutdown), killing it if stuck."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture(scope="session")
 def worker_outbox(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("worker-outbox")
@@ -47,27 +80,12 @@ def worker_outbox(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker, worker_outbox, tmp_path_factory):
-    from django.db import connection
-
-    database_url = urlparse(os.environ["DATABASE_URL"])._replace(
-        path="/" + connection.settings_dict["NAME"]
-    )
-    broker_url = celery_app.conf.broker_url
-    redis.Redis.from_url(broker_url).flushdb()  # no leftovers from an earlier run
+    redis.Redis.from_url(celery_app.conf.broker_url).flushdb()  # no leftovers from earlier
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cinema.settings.test",
-        "DATABASE_URL": database_url.geturl(),
-        "CELERY_BROKER_URL": broker_url,
-        "MARQUEE_TASKS_EAGER": "0",
-        "EMAIL_DELIVERY_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(worker_outbox),
-        "MARQUEE_NO_BOOTSTRAP": "1",
-        # The same Redis database as the broker: what this test process buffers there (usage
-        # events, with settings.REDIS_URL overridden to it) is what the worker reads.
-        "REDIS_URL": broker_url,
-    }
+    env = worker_env(
+        EMAIL_DELIVERY_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(worker_outbox),
+    )
     name = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}@%h"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -85,12 +103,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, worker_outbox, tmp
             pytest.fail("Celery worker exited at start:\n" + log_path.read_text())
         yield process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_worker(process)
 
 
 @pytest.fixture

@@ -7,13 +7,11 @@ equal that of an uninterrupted erasure of a member with the same data, and a thi
 member's data must be untouched.
 """
 
-import os
 import signal
 import subprocess
 import sys
 import uuid
 from datetime import timedelta
-from urllib.parse import urlparse
 
 import pytest
 import redis
@@ -27,7 +25,7 @@ from privacy.models import ErasureJob, ErasureJournal, TrackingEvent
 from privacy.services import erasure, forget, tracking
 from privacy.tasks import run_erasure, sweep_erasures
 from tests.conftest import redis_url_for_this_process
-from tests.integration.conftest import ROOT, wait_for
+from tests.integration.conftest import ROOT, stop_worker, wait_for, worker_env
 from tests.privacy.erasure_helpers import make_rich_member, snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,31 +56,18 @@ def data_dir(tmp_path, settings):
 @pytest.fixture
 def workers(data_dir, tmp_path, monkeypatch):
     """Start worker processes on demand; every one still running is stopped at the end."""
-    from django.db import connection
-
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     # No flush: the broker database is shared with the integration tests' worker (whose
     # queue bindings live there); this test's queue has a fresh name.
-    broker_url = celery_app.conf.broker_url
-    database_url = urlparse(os.environ["DATABASE_URL"])._replace(
-        path="/" + connection.settings_dict["NAME"]
+    env = worker_env(
+        MARQUEE_DATA_DIR=str(data_dir),
+        EMAIL_DELIVERY_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "delivered"),
+        MARQUEE_ERASURE_BATCH_SIZE=str(BATCH),
+        MARQUEE_ERASURE_BATCH_PAUSE=str(PAUSE),
+        MARQUEE_ERASURE_STALL_SECONDS=str(STALL_SECONDS),
+        MARQUEE_CELERY_QUEUE=QUEUE,
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cinema.settings.test",
-        "DATABASE_URL": database_url.geturl(),
-        "CELERY_BROKER_URL": broker_url,
-        "REDIS_URL": broker_url,
-        "MARQUEE_TASKS_EAGER": "0",
-        "MARQUEE_NO_BOOTSTRAP": "1",
-        "MARQUEE_DATA_DIR": str(data_dir),
-        "EMAIL_DELIVERY_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "delivered"),
-        "MARQUEE_ERASURE_BATCH_SIZE": str(BATCH),
-        "MARQUEE_ERASURE_BATCH_PAUSE": str(PAUSE),
-        "MARQUEE_ERASURE_STALL_SECONDS": str(STALL_SECONDS),
-        "MARQUEE_CELERY_QUEUE": QUEUE,
-    }
     started: list[subprocess.Popen] = []
 
     def start(name: str) -> subprocess.Popen:
@@ -107,12 +92,7 @@ def workers(data_dir, tmp_path, monkeypatch):
     yield start
     for process in started:
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_worker(process)
         process.log_file.close()
 
 

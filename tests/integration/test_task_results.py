@@ -7,8 +7,6 @@ system check ``privacy.E012``); the second test points a worker at Redis as a re
 backend, as an operator might through the environment, and results are still not stored.
 """
 
-import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -24,7 +22,7 @@ from privacy.models import ErasureJob
 from privacy.services import erasure
 from privacy.tasks import run_erasure
 from tests.factories import make_member
-from tests.integration.conftest import ROOT, wait_for
+from tests.integration.conftest import ROOT, stop_worker, wait_for, worker_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,27 +69,14 @@ def test_the_worker_erases_a_member_and_stores_no_task_result(celery_worker):
 @pytest.fixture
 def worker_with_result_backend(tmp_path, monkeypatch):
     """A worker whose environment names Redis as result backend, on a queue of its own."""
-    from django.db import connection
-
     monkeypatch.setitem(celery_app.conf, "task_always_eager", False)
     queue = f"task-results-test-{uuid.uuid4().hex[:8]}"
-    broker_url = celery_app.conf.broker_url
-    database_url = urlparse(os.environ["DATABASE_URL"])._replace(
-        path="/" + connection.settings_dict["NAME"]
+    env = worker_env(
+        CELERY_RESULT_BACKEND=celery_app.conf.broker_url,
+        MARQUEE_DATA_DIR=str(tmp_path / "data"),
+        EMAIL_DELIVERY_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        MARQUEE_CELERY_QUEUE=queue,
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cinema.settings.test",
-        "DATABASE_URL": database_url.geturl(),
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_RESULT_BACKEND": broker_url,
-        "REDIS_URL": broker_url,
-        "MARQUEE_TASKS_EAGER": "0",
-        "MARQUEE_NO_BOOTSTRAP": "1",
-        "MARQUEE_DATA_DIR": str(tmp_path / "data"),
-        "EMAIL_DELIVERY_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "MARQUEE_CELERY_QUEUE": queue,
-    }
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -110,12 +95,7 @@ def worker_with_result_backend(tmp_path, monkeypatch):
         assert b"results:     redis://" in log_path.read_bytes(), log_path.read_text()
         yield queue
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_worker(process)
         for index, keys in result_keys().items():
             database(index).delete(*keys)
 
