@@ -192,3 +192,13 @@ def migrated_sqlite_project(tmp_path: Path):
     migrated = run("manage.py", "migrate", "--noinput", "-v", "0")
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     return run
+
+
+def isolate_storage(settings, tmp_path):
+    """Media, exports and the erasure journal of one test in its own folder, and no Redis
+    (the usage buffer is a spool file): what an erasure touches outside the database."""
+    settings.REDIS_URL = ""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PRIVACY_EXPORT_DIR = str(tmp_path / "exports")
+    settings.PRIVACY_ERASURE_JOURNAL_FILE = str(tmp_path / "journal.jsonl")
+    return tmp_path

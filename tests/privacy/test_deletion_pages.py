@@ -28,7 +28,7 @@ from tests.accounts.test_social_providers import (
 from tests.accounts.test_social_providers import signup_data as social_signup_data
 from tests.cinema.factories import make_booking, make_showtime
 from tests.factories import PASSWORD, make_member, totp_code
-from tests.privacy.erasure_helpers import make_rich_member
+from tests.privacy.erasure_helpers import isolate_storage, make_rich_member
 
 pytestmark = pytest.mark.django_db
 
@@ -38,10 +38,7 @@ DELETE = reverse("privacy:delete_account")
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
-    settings.REDIS_URL = ""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PRIVACY_EXPORT_DIR = str(tmp_path / "exports")
-    settings.PRIVACY_ERASURE_JOURNAL_FILE = str(tmp_path / "journal.jsonl")
+    isolate_storage(settings, tmp_path)
     settings.PRIVACY_DELETION_GRACE = timedelta(days=7)
 
 

@@ -27,7 +27,7 @@ from privacy.models import (
 from privacy.registry import Delete, Method, registry
 from privacy.services import anonymize, erasure, forget, suppression, tracking
 from tests.factories import PASSWORD
-from tests.privacy.erasure_helpers import make_rich_member, sign_in, snapshot
+from tests.privacy.erasure_helpers import isolate_storage, make_rich_member, sign_in, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -37,10 +37,7 @@ User = get_user_model()
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
     """Media, exports, the journal file and the usage buffer of each test in its own folder."""
-    settings.REDIS_URL = ""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PRIVACY_EXPORT_DIR = str(tmp_path / "exports")
-    settings.PRIVACY_ERASURE_JOURNAL_FILE = str(tmp_path / "journal.jsonl")
+    isolate_storage(settings, tmp_path)
     settings.PRIVACY_TRACKING_SPOOL_DIR = str(tmp_path / "spool")
     settings.PRIVACY_ERASURE_BATCH_SIZE = 2
     return tmp_path

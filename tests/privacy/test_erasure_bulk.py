@@ -15,7 +15,12 @@ from privacy import tasks
 from privacy.models import AuditEntry, ErasureJob, ErasureJournal, TrackingEvent
 from privacy.services import erasure, forget, tracking
 from tests.factories import make_member
-from tests.privacy.erasure_helpers import make_rich_member, migrated_sqlite_project, snapshot
+from tests.privacy.erasure_helpers import (
+    isolate_storage,
+    make_rich_member,
+    migrated_sqlite_project,
+    snapshot,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +30,7 @@ FINAL_SUBJECT = "[Marquee] Your account has been erased"
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
-    settings.REDIS_URL = ""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PRIVACY_EXPORT_DIR = str(tmp_path / "exports")
-    settings.PRIVACY_ERASURE_JOURNAL_FILE = str(tmp_path / "journal.jsonl")
+    isolate_storage(settings, tmp_path)
     settings.PRIVACY_TRACKING_SPOOL_DIR = str(tmp_path / "spool")
     return tmp_path
 

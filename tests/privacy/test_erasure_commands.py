@@ -16,7 +16,7 @@ from privacy.models import ErasureJob, ErasureJournal, PrivacyRequest
 from privacy.services import erasure, forget
 from tests.cinema.factories import make_booking, make_showtime
 from tests.factories import make_member
-from tests.privacy.erasure_helpers import make_rich_member
+from tests.privacy.erasure_helpers import isolate_storage, make_rich_member
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +25,7 @@ User = get_user_model()
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings, tmp_path):
-    settings.REDIS_URL = ""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PRIVACY_EXPORT_DIR = str(tmp_path / "exports")
-    settings.PRIVACY_ERASURE_JOURNAL_FILE = str(tmp_path / "journal.jsonl")
+    isolate_storage(settings, tmp_path)
     return tmp_path
 
 
