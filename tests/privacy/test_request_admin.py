@@ -4,12 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from privacy import roles
 from privacy.models import AuditEntry, PrivacyRequest, RequestEvent
 from privacy.services import requests as workflow
 from tests.factories import make_member
@@ -26,14 +25,6 @@ def _deployment(settings):
     settings.PRIVACY_REQUEST_DEADLINES = {"default": "1 month"}
     settings.PRIVACY_HOLIDAYS_COUNTRY = ""
     settings.TIME_ZONE = "UTC"
-
-
-@pytest.fixture
-def officer(client):
-    user = make_member(email="officer@example.com", first_name="Olga", is_staff=True)
-    user.groups.add(Group.objects.get(name=roles.PRIVACY_OFFICER))
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture

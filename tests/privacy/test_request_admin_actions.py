@@ -47,14 +47,6 @@ def _deployment(settings, tmp_path):
 
 
 @pytest.fixture
-def officer(client):
-    user = make_member(email="officer@example.com", first_name="Olga", is_staff=True)
-    user.groups.add(Group.objects.get(name=roles.PRIVACY_OFFICER))
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def member():
     return make_member(email="asel@example.com", first_name="Asel", last_name="Nurova")
 
