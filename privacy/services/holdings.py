@@ -211,8 +211,8 @@ def _device_examples(user, rows) -> Examples:
 
 
 def _booking_examples(user, rows) -> Examples:
+    from cinema.money import format_money
     from cinema.selectors import shown
-    from cinema.templatetags.money import format_money
 
     usage, financial = [], []
     # The film's title as the member reads it elsewhere (their language, else English).
